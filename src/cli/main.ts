@@ -1,0 +1,64 @@
+import { ConfigError, loadConfig } from '../server/config.ts';
+import { MigrationError } from '../server/platform/db/migrations.ts';
+import { UnsafeDatabaseRoleError } from '../server/platform/db/open-database.ts';
+import { demoSeedCommand } from './commands/demo-seed.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { serveCommand } from './commands/serve.ts';
+import { workerCommand } from './commands/worker.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
+
+const commands: CliCommand[] = [serveCommand, workerCommand, migrateCommand, demoSeedCommand];
+
+function usage(): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  return [
+    'Usage: vigil <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run `vigil <command> --help` for the options of one command.',
+    'Configuration comes from environment variables: see docs/configuration.md.',
+  ].join('\n');
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function runCli(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, environment: process.env },
+): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(`${usage()}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  // Longest match first: `demo seed` is two words.
+  const command = commands
+    .filter((candidate) => candidate.name.split(' ').every((word, index) => argv[index] === word))
+    .sort((a, b) => b.name.length - a.name.length)[0];
+  if (!command) {
+    io.stderr.write(`vigil: unknown command "${argv.join(' ')}"\n\n${usage()}\n`);
+    return 2;
+  }
+  const rest = argv.slice(command.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    const config = loadConfig(io.environment);
+    return await command.run({ config, args: rest, io });
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UnsafeDatabaseRoleError || error instanceof MigrationError) {
+      io.stderr.write(`vigil ${command.name}: ${error.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    if (error instanceof CliUsageError) {
+      io.stderr.write(`vigil ${command.name}: ${error.message}\n\n${command.help}\n`);
+      return 2;
+    }
+    io.stderr.write(`vigil ${command.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
+export class CliUsageError extends Error {}

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Parsed once at start-up into a frozen object;
+ * every problem is reported together so an operator fixes them in one go.
+ */
+
+/** Well-known development master key. Production refuses to start with it. */
+export const DEVELOPMENT_MASTER_KEY = Buffer.alloc(32, 0x76).toString('base64');
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
+
+const environmentSchema = z.object({
+  VIGIL_PROFILE: z.enum(['development', 'test', 'production']).optional(),
+  NODE_ENV: z.string().optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  VIGIL_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_MIGRATION_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  VIGIL_MASTER_KEY: z
+    .string()
+    .refine((value) => Buffer.from(value, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+    .optional(),
+  VIGIL_MASTER_KEY_FILE: z.string().optional(),
+  TRUST_PROXY: z.string().optional(),
+  TLS_CERT: z.string().optional(),
+  TLS_KEY: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z.string().url().optional(),
+  VIGIL_PUBLIC_URL: z.string().url().optional(),
+  VIGIL_WORKER: booleanFlag.optional(),
+  VIGIL_DEMO_SEED: booleanFlag.optional(),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+});
+
+export type Profile = 'development' | 'test' | 'production';
+
+export type Config = Readonly<{
+  profile: Profile;
+  port: number;
+  host: string;
+  dataDir: string;
+  database: Readonly<
+    | { kind: 'pglite'; dataDir: string | null }
+    | { kind: 'postgres'; url: string; migrationUrl: string; poolSize: number }
+  >;
+  masterKey: Buffer;
+  trustProxy: string[] | boolean;
+  tls: Readonly<{ certFile: string; keyFile: string }> | null;
+  logLevel: string;
+  redisUrl: string | null;
+  publicUrl: string | null;
+  inProcessWorker: boolean;
+  demoSeed: boolean;
+  metricsToken: string | null;
+  bodyLimitBytes: number;
+  version: string;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function readVersion(): string {
+  try {
+    const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return packageJson.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function resolveProfile(env: z.infer<typeof environmentSchema>): Profile {
+  if (env.VIGIL_PROFILE) return env.VIGIL_PROFILE;
+  if (env.NODE_ENV === 'production') return 'production';
+  if (env.NODE_ENV === 'test') return 'test';
+  return 'development';
+}
+
+function parseTrustProxy(value: string | undefined): string[] | boolean {
+  if (!value) return false;
+  if (value === 'true') return true;
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Parses the environment (normally `process.env`) into a frozen Config, or throws ConfigError
+ * listing every problem at once.
+ */
+export function loadConfig(environment: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const parsed = environmentSchema.safeParse(
+    // Empty strings mean "unset": shells and compose files produce them often.
+    Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== '')),
+  );
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  const profile = resolveProfile(env);
+  const dataDir = path.resolve(env.VIGIL_DATA_DIR);
+
+  let masterKey: Buffer | null = null;
+  if (env.VIGIL_MASTER_KEY) masterKey = Buffer.from(env.VIGIL_MASTER_KEY, 'base64');
+  else if (env.VIGIL_MASTER_KEY_FILE) {
+    try {
+      const fileKey = Buffer.from(readFileSync(env.VIGIL_MASTER_KEY_FILE, 'utf8').trim(), 'base64');
+      if (fileKey.length !== 32) problems.push('VIGIL_MASTER_KEY_FILE: must contain 32 bytes, base64-encoded');
+      else masterKey = fileKey;
+    } catch {
+      problems.push(`VIGIL_MASTER_KEY_FILE: cannot read ${env.VIGIL_MASTER_KEY_FILE}`);
+    }
+  }
+
+  if ((env.TLS_CERT && !env.TLS_KEY) || (!env.TLS_CERT && env.TLS_KEY)) {
+    problems.push('TLS_CERT and TLS_KEY: set both or neither');
+  }
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+
+  if (profile === 'production') {
+    if (!masterKey) problems.push('VIGIL_MASTER_KEY: required in production (or VIGIL_MASTER_KEY_FILE)');
+    else if (masterKey.equals(Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64')) || new Set(masterKey).size < 8) {
+      problems.push('VIGIL_MASTER_KEY: the development default or a low-entropy key cannot be used in production');
+    }
+    if (!env.TLS_CERT && trustProxy === false) {
+      problems.push('TLS_CERT/TLS_KEY or TRUST_PROXY: production refuses plain HTTP; serve TLS or declare the TLS proxy in front');
+    }
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL: production runs on PostgreSQL, not the embedded database');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const database: Config['database'] = env.DATABASE_URL
+    ? {
+        kind: 'postgres',
+        url: env.DATABASE_URL,
+        migrationUrl: env.DATABASE_MIGRATION_URL ?? env.DATABASE_URL,
+        poolSize: env.DATABASE_POOL_SIZE,
+      }
+    : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') };
+
+  return Object.freeze({
+    profile,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir,
+    database: Object.freeze(database),
+    masterKey: masterKey ?? Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64'),
+    trustProxy,
+    tls: env.TLS_CERT && env.TLS_KEY ? Object.freeze({ certFile: env.TLS_CERT, keyFile: env.TLS_KEY }) : null,
+    logLevel: env.LOG_LEVEL,
+    redisUrl: env.REDIS_URL ?? null,
+    publicUrl: env.VIGIL_PUBLIC_URL ?? null,
+    inProcessWorker: env.VIGIL_WORKER ?? true,
+    demoSeed: env.VIGIL_DEMO_SEED ?? profile !== 'production',
+    metricsToken: env.METRICS_TOKEN ?? null,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    version: readVersion(),
+  });
+}

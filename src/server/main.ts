@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import type { Config } from './config.ts';
+import { dealRoutes } from './modules/deals/deal-routes.ts';
+import { seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
+import { systemRoutes } from './modules/system/system-routes.ts';
+import { webAppRoutes } from './modules/system/web-app-routes.ts';
+import { type Authenticator, noAuthentication } from './platform/authz/caller.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import type { Database } from './platform/db/database.ts';
+import { openDatabase } from './platform/db/open-database.ts';
+import { createHttpServer } from './platform/http/create-http-server.ts';
+import type { AnyRouteDefinition } from './platform/http/define-route.ts';
+import { loadStaticFiles, type StaticFile } from './platform/http/static-files.ts';
+import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
+import type { JobHandlers } from './platform/jobs/job-worker.ts';
+import { createLogger } from './platform/log/create-logger.ts';
+import { createMetrics } from './platform/metrics/create-metrics.ts';
+
+export type Vigil = {
+  config: Config;
+  app: FastifyInstance;
+  database: Database;
+  logger: Logger;
+  clock: Clock;
+  worker: JobWorker | null;
+  routes: readonly AnyRouteDefinition[];
+  /** Listens on config.host:config.port; resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+};
+
+export type VigilOptions = {
+  config: Config;
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream;
+  clock?: Clock;
+  /** Identity seam: resolves callers. The identity module plugs in here. */
+  authenticate?: Authenticator;
+  /** An already-open database (tests); otherwise opened (and migrated) from config. */
+  database?: Database;
+  /** Run a job worker in this process (npm start does; `vigil serve` with VIGIL_WORKER=false does not). */
+  worker?: boolean;
+  staticFiles?: Map<string, StaticFile>;
+  /** Extra routes, e.g. test-only routes exercising the pipeline. */
+  extraRoutes?: AnyRouteDefinition[];
+};
+
+/** Job handlers of every module, by kind. Modules add theirs here as they land. */
+export function jobHandlers(): JobHandlers {
+  return {};
+}
+
+/** The composition root: wires config, database, logger, routes and worker into one service. */
+export async function createVigil(options: VigilOptions): Promise<Vigil> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const ownsDatabase = !options.database;
+  const database = options.database ?? (await openDatabase(config.database, { migrate: true })).database;
+
+  try {
+    if (config.demoSeed && ownsDatabase) {
+      const seeded = await seedDemoOrganisation({ database, clock });
+      if (seeded.created) logger.info({ orgId: seeded.orgId }, 'demo organisation seeded');
+    }
+    const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
+    const runWorker = options.worker ?? config.inProcessWorker;
+    const routes: AnyRouteDefinition[] = [];
+    routes.push(
+      ...systemRoutes({
+        config,
+        database,
+        metrics,
+        clock,
+        startedAt: clock.now(),
+        inProcessWorker: runWorker,
+        routes: () => routes,
+      }),
+      ...dealRoutes(),
+      ...(options.extraRoutes ?? []),
+      ...webAppRoutes(options.staticFiles ?? loadStaticFiles()),
+    );
+    const app = createHttpServer({
+      config,
+      database,
+      logger,
+      metrics,
+      authenticate: options.authenticate ?? noAuthentication,
+      routes,
+    });
+    await app.ready();
+    const worker = runWorker ? createJobWorker({ database, clock, log: logger, handlers: jobHandlers() }) : null;
+
+    let closed = false;
+    return {
+      config,
+      app,
+      database,
+      logger,
+      clock,
+      worker,
+      routes,
+      async listen() {
+        const address = await app.listen({ port: config.port, host: config.host });
+        worker?.start({ pollIntervalMs: 1000 });
+        return address;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await worker?.stop();
+        await app.close();
+        if (ownsDatabase) await database.close();
+        logger.flush?.();
+      },
+    };
+  } catch (error) {
+    if (ownsDatabase) await database.close();
+    throw error;
+  }
+}

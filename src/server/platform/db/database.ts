@@ -1,0 +1,32 @@
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { schema } from './schema.ts';
+
+export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Transaction = PgTransaction<PgQueryResultHKT, typeof schema, ExtractTablesWithRelations<typeof schema>>;
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/**
+ * A connected database as the rest of Vigil sees it. `orm` runs as the runtime role, which
+ * row-level security applies to; raw `query` is for infrastructure (health checks, status).
+ */
+export type Database = {
+  kind: DatabaseKind;
+  orm: Orm;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+};
+
+/**
+ * Owner-level access used only by the migrator: executes a multi-statement script inside one
+ * transaction, and runs single queries.
+ */
+export type MigrationConnection = {
+  kind: DatabaseKind;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  execScriptInTransaction(script: string, after: (query: MigrationConnection['query']) => Promise<void>): Promise<void>;
+  /** Serialises concurrent migrators (several replicas starting at once). */
+  withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+};

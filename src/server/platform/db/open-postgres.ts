@@ -1,0 +1,73 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { Database, MigrationConnection, Orm } from './database.ts';
+import { schema } from './schema.ts';
+
+// timestamptz and date columns are parsed by drizzle; keep bigint (int8) as text by default and
+// let drizzle's column mode decide.
+
+/** Opens the runtime pool (DATABASE_URL). */
+export function openPostgres(options: { url: string; poolSize: number; applicationName?: string }): Database {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    application_name: options.applicationName ?? 'vigil',
+    // A statement stuck for minutes is a bug or an attack, not a workload.
+    statement_timeout: 30_000,
+    idle_in_transaction_session_timeout: 60_000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const orm = drizzle(pool, { schema }) as unknown as Orm;
+  let closed = false;
+  return {
+    kind: 'postgres',
+    orm,
+    async query<Row>(text: string, params: unknown[] = []) {
+      const result = await pool.query(text, params);
+      return result.rows as Row[];
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+// Arbitrary constant: the advisory lock key every Vigil migrator takes.
+const MIGRATION_LOCK_KEY = 7_262_917_001;
+
+/** Opens one owner connection (DATABASE_MIGRATION_URL) for the migrator. */
+export async function openPostgresMigrationConnection(url: string): Promise<MigrationConnection> {
+  const client = new pg.Client({ connectionString: url, application_name: 'vigil-migrate' });
+  client.on('error', () => {});
+  await client.connect();
+  const query = async <Row>(text: string, params: unknown[] = []) => (await client.query(text, params)).rows as Row[];
+  return {
+    kind: 'postgres',
+    query,
+    async execScriptInTransaction(script, after) {
+      await client.query('BEGIN');
+      try {
+        await client.query(script);
+        await after(query);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    },
+    async withMigrationLock(work) {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      }
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}

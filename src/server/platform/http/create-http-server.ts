@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { authorize } from '../authz/authorize.ts';
+import type { Authenticator } from '../authz/caller.ts';
+import type { Database } from '../db/database.ts';
+import { withTenantTransaction } from '../db/tenant-transaction.ts';
+import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
+import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
+import type { Metrics } from '../metrics/create-metrics.ts';
+import type { AnyRouteDefinition, RouteContext } from './define-route.ts';
+import { requestIdFrom } from './request-id.ts';
+import { HSTS, SECURITY_HEADERS } from './security-headers.ts';
+
+export type HttpServerDependencies = {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  metrics: Metrics;
+  authenticate: Authenticator;
+  routes: readonly AnyRouteDefinition[];
+};
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on every route registered through registerRoute; a test asserts none lacks it. */
+    vigil?: { permission: string; audit: AnyRouteDefinition['audit'] };
+  }
+  interface FastifyRequest {
+    startedAt: bigint;
+  }
+  interface FastifyInstance {
+    registeredRoutes: { method: string | string[]; url: string; config: unknown }[];
+  }
+}
+
+function fieldErrorsFrom(error: z.ZodError, location: 'params' | 'query' | 'body'): FieldError[] {
+  return error.issues.map((issue) => ({
+    pointer: `/${location}${issue.path.map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')}`,
+    message: issue.message,
+  }));
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, value: unknown, location: 'params' | 'query' | 'body') {
+  if (!schema) return { value: undefined, errors: [] as FieldError[] };
+  const result = schema.safeParse(value ?? (location === 'body' ? undefined : {}));
+  return result.success
+    ? { value: result.data, errors: [] as FieldError[] }
+    : { value: undefined, errors: fieldErrorsFrom(result.error, location) };
+}
+
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  for (const [name, value] of Object.entries(error.options.headers ?? {})) reply.header(name, value);
+  return reply
+    .code(error.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(toProblemDocument(error.code, { detail: error.detail, requestId: reply.request.id, errors: error.options.errors }));
+}
+
+/** Turns `/api/orgs/:orgId/deals` into a matcher for the 405 check. */
+function routeMatcher(url: string): RegExp {
+  const pattern = url
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${pattern}$`);
+}
+
+/**
+ * Builds the HTTP server: one pipeline for every route, as ARCHITECTURE.md describes —
+ * request id → security headers → body limit + JSON parsing → zod validation → authenticate →
+ * authorize → organisation-scoped transaction → handler; errors become problem documents.
+ */
+export function createHttpServer(dependencies: HttpServerDependencies): FastifyInstance {
+  const { config, database, logger, metrics, authenticate, routes } = dependencies;
+  const https = config.tls
+    ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile), minVersion: 'TLSv1.2' as const }
+    : null;
+  const app = Fastify({
+    loggerInstance: logger,
+    ...(https ? { https } : {}),
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Slow-request protection: a client has 30 s to send a whole request.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 10_000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('startedAt', 0n);
+  // The API speaks JSON only; anything else is a 415, not a string handed to a handler.
+  app.removeContentTypeParser('text/plain');
+  // Every route as Fastify registered it (including HEAD twins), for the declaration check.
+  const registered: { method: string | string[]; url: string; config: unknown }[] = [];
+  app.decorate('registeredRoutes', registered);
+  app.addHook('onRoute', (options) => {
+    registered.push({ method: options.method, url: options.url, config: options.config });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = process.hrtime.bigint();
+    reply.header('x-request-id', request.id);
+    reply.headers(SECURITY_HEADERS);
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    metrics.observeRequest(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+      seconds,
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isAppError(error)) return sendProblem(reply, error);
+    const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      // A framework-detected client error (malformed JSON, oversized body, bad content type).
+      // Its message may quote the input, so only our fixed wording goes back.
+      const code = problemCodeForStatus(status);
+      const detail =
+        error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'Send the body as application/json.'
+          : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? 'The request body is larger than this route accepts.'
+            : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+              ? 'The body is empty but the content type says JSON.'
+              : error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+                ? 'The body is not valid JSON.'
+                : undefined;
+      request.log.info({ errorCode: error.code, status }, 'client error');
+      return sendProblem(reply, new AppError(code, detail));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, new AppError('internal'));
+  });
+
+  // The web app's catch-all GET would make every path look like it exists; leave it out.
+  const matchers = routes.filter((route) => route.url !== '/*').map((route) => ({ route, matcher: routeMatcher(route.url) }));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed: string[] = [...new Set(matchers.filter(({ matcher }) => matcher.test(path)).map(({ route }) => route.method))];
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      if (allowed.includes('GET')) allowed.push('HEAD');
+      return sendProblem(reply, new AppError('method-not-allowed', undefined, { headers: { allow: allowed.join(', ') } }));
+    }
+    return sendProblem(reply, new AppError('not-found'));
+  });
+
+  for (const route of routes) registerRoute(app, route, { database, authenticate });
+  return app;
+}
+
+function registerRoute(
+  app: FastifyInstance,
+  route: AnyRouteDefinition,
+  dependencies: { database: Database; authenticate: Authenticator },
+): void {
+  const needsOrganisation = route.permission !== 'public' && !route.permission.startsWith('platform:');
+  if (needsOrganisation && !route.url.includes('/:orgId/') && !route.url.endsWith('/:orgId')) {
+    throw new Error(`route ${route.method} ${route.url} needs an organisation permission but has no :orgId`);
+  }
+  if (route.permission.startsWith('platform:') && !route.url.startsWith('/api/admin/')) {
+    throw new Error(`route ${route.method} ${route.url} has a platform permission outside /api/admin/`);
+  }
+  app.route({
+    method: route.method,
+    url: route.url,
+    ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
+    config: { vigil: { permission: route.permission, audit: route.audit } },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const params = parsePart(route.schema.params, request.params, 'params');
+      const query = parsePart(route.schema.query, request.query, 'query');
+      const body = parsePart(route.schema.body, request.body, 'body');
+      const errors = [...params.errors, ...query.errors, ...body.errors];
+      if (errors.length > 0) {
+        throw new AppError('validation-failed', 'Some fields are invalid; see `errors`.', { errors });
+      }
+      const caller = route.permission === 'public' ? null : await dependencies.authenticate(request);
+      const rawOrgId = (request.params as Record<string, unknown>).orgId;
+      const { orgId } = authorize({
+        permission: route.permission,
+        caller,
+        pathOrgId: typeof rawOrgId === 'string' ? rawOrgId : undefined,
+      });
+      const context: RouteContext<unknown, unknown, unknown> = {
+        params: params.value,
+        query: query.value,
+        body: body.value,
+        requestId: request.id,
+        caller,
+        orgId,
+        log: request.log,
+        request,
+        reply,
+        tenant: (work) => {
+          if (!orgId) throw new Error(`route ${route.url} is not organisation-scoped; it cannot open a tenant transaction`);
+          return withTenantTransaction(
+            dependencies.database,
+            { orgId, userId: caller?.userId ?? null, requestId: request.id },
+            work,
+          );
+        },
+      };
+      return route.handler(context);
+    },
+  });
+}

@@ -1,0 +1,72 @@
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Caller } from '../authz/caller.ts';
+import type { RoutePermission } from '../authz/authorize.ts';
+import type { Transaction } from '../db/database.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Every route says what it audits, or why it does not: audit coverage is decided when the route
+ * is written, not discovered later. Actions are stable dotted names (`member.role_changed`).
+ */
+export type RouteAudit = { action: string } | { optOut: string };
+
+export type RouteContext<Params, Query, Body> = {
+  params: Params;
+  query: Query;
+  body: Body;
+  requestId: string;
+  caller: Caller | null;
+  /** The organisation this request is authorised for (routes under /api/orgs/:orgId). */
+  orgId: string | null;
+  log: FastifyBaseLogger;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /**
+   * Runs `work` in the organisation-scoped transaction of this request. Only routes with an
+   * organisation permission have one; nothing else may open a tenant transaction.
+   */
+  tenant<T>(work: (transaction: Transaction) => Promise<T>): Promise<T>;
+};
+
+type AnySchema = z.ZodType;
+type Infer<S> = S extends AnySchema ? z.output<S> : undefined;
+
+export type RouteDefinition<
+  ParamsSchema extends AnySchema | undefined = AnySchema | undefined,
+  QuerySchema extends AnySchema | undefined = AnySchema | undefined,
+  BodySchema extends AnySchema | undefined = AnySchema | undefined,
+> = {
+  method: HttpMethod;
+  url: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  permission: RoutePermission;
+  audit: RouteAudit;
+  /** Bytes; defaults to the installation's BODY_LIMIT_BYTES. */
+  bodyLimit?: number;
+  /** Left out of the OpenAPI document (static files, SPA fallback). */
+  hidden?: boolean;
+  schema: {
+    params?: ParamsSchema;
+    query?: QuerySchema;
+    body?: BodySchema;
+    /** Success responses by status; problem responses are documented for every route. */
+    responses: Record<number, AnySchema | { contentType: string; description: string }>;
+  };
+  handler(context: RouteContext<Infer<ParamsSchema>, Infer<QuerySchema>, Infer<BodySchema>>): Promise<unknown>;
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds routes of every schema shape.
+export type AnyRouteDefinition = RouteDefinition<any, any, any>;
+
+/** Identity function that gives a route definition its inferred types. */
+export function defineRoute<
+  ParamsSchema extends AnySchema | undefined = undefined,
+  QuerySchema extends AnySchema | undefined = undefined,
+  BodySchema extends AnySchema | undefined = undefined,
+>(definition: RouteDefinition<ParamsSchema, QuerySchema, BodySchema>): RouteDefinition<ParamsSchema, QuerySchema, BodySchema> {
+  return definition;
+}

@@ -1,0 +1,95 @@
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/database.ts';
+import type { Job } from '../db/schema.ts';
+
+/*
+ * Claims in one statement, so two workers can never both claim a row:
+ * - FOR UPDATE SKIP LOCKED makes concurrent workers take disjoint rows instead of queueing on
+ *   each other's locks; a row another worker claimed and committed meanwhile is re-checked
+ *   against the WHERE clause and dropped.
+ * - The `running` branch with an expired lease is crash recovery: a worker that died mid-job
+ *   stops extending its lease and another worker picks the job up again. Delivery is therefore
+ *   at-least-once and every handler must be idempotent.
+ * - The candidate ids are a MATERIALIZED CTE rather than `id IN (subquery)`: a subquery may be
+ *   re-evaluated during the update (rescans, EvalPlanQual rechecks), and with SKIP LOCKED a
+ *   second evaluation can return different rows, claiming more than the LIMIT.
+ * Time comes from the injected clock, never SQL now(), so tests control leases and retries.
+ */
+const CLAIM_SQL = `
+WITH claimable AS MATERIALIZED (
+  SELECT id FROM jobs
+   WHERE ((state = 'queued' AND run_at <= $1::timestamptz)
+       OR (state = 'running' AND locked_until < $1::timestamptz))
+     AND kind = ANY($4::text[])
+   ORDER BY run_at
+   LIMIT $5
+   FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs
+   SET state = 'running', locked_until = $2::timestamptz, locked_by = $3, attempts = jobs.attempts + 1
+  FROM claimable
+ WHERE jobs.id = claimable.id
+RETURNING jobs.*`;
+
+type JobRow = {
+  id: string;
+  kind: string;
+  org_id: string | null;
+  payload: unknown;
+  state: Job['state'];
+  run_at: Date | string;
+  attempts: number;
+  max_attempts: number;
+  locked_until: Date | string | null;
+  locked_by: string | null;
+  last_error: string | null;
+  idempotency_key: string | null;
+  created_at: Date | string;
+  finished_at: Date | string | null;
+};
+
+// The drivers differ in whether timestamptz arrives parsed; normalise so callers get Dates.
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+function toNullableDate(value: Date | string | null): Date | null {
+  return value === null ? null : toDate(value);
+}
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    kind: row.kind,
+    orgId: row.org_id,
+    payload: row.payload,
+    state: row.state,
+    runAt: toDate(row.run_at),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lockedUntil: toNullableDate(row.locked_until),
+    lockedBy: row.locked_by,
+    lastError: row.last_error,
+    idempotencyKey: row.idempotency_key,
+    createdAt: toDate(row.created_at),
+    finishedAt: toNullableDate(row.finished_at),
+  };
+}
+
+/** Claims up to `limit` runnable jobs of the given kinds for `workerId`, leased for `leaseMs`. */
+export async function claimJobs(
+  context: { database: Database; clock: Clock },
+  options: { workerId: string; kinds: readonly string[]; leaseMs: number; limit: number },
+): Promise<Job[]> {
+  // An unknown kind is never claimed: it stays queued until a worker that handles it runs.
+  if (options.kinds.length === 0 || options.limit < 1) return [];
+  const now = context.clock.now();
+  const rows = await context.database.query<JobRow>(CLAIM_SQL, [
+    now.toISOString(),
+    new Date(now.getTime() + options.leaseMs).toISOString(),
+    options.workerId,
+    [...options.kinds],
+    options.limit,
+  ]);
+  return rows.map(toJob).sort((a, b) => a.runAt.getTime() - b.runAt.getTime());
+}

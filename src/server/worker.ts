@@ -1,0 +1,26 @@
+import type { Config } from './config.ts';
+import { jobHandlers } from './main.ts';
+import { systemClock } from './platform/clock.ts';
+import { readMigrationState } from './platform/db/migrations.ts';
+import { openDatabase } from './platform/db/open-database.ts';
+import { createJobWorker } from './platform/jobs/job-worker.ts';
+import { createLogger } from './platform/log/create-logger.ts';
+
+/** A standalone worker process (`vigil worker`): database + job worker, no HTTP. */
+export async function createVigilWorker(options: { config: Config }) {
+  const logger = createLogger({ level: options.config.logLevel, name: 'vigil-worker' });
+  const { database } = await openDatabase(options.config.database, { migrate: false });
+  const state = await readMigrationState(database);
+  if (!state.current) {
+    await database.close();
+    throw new Error(`database has ${state.pending.length} pending migration(s); run \`vigil migrate\` first`);
+  }
+  const worker = createJobWorker({ database, clock: systemClock, log: logger, handlers: jobHandlers() });
+  return {
+    start: () => worker.start({ pollIntervalMs: 1000 }),
+    async close() {
+      await worker.stop();
+      await database.close();
+    },
+  };
+}

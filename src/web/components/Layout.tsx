@@ -1,0 +1,190 @@
+import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { Link, NavLink, Outlet, type UIMatch, useMatches } from 'react-router';
+import { summariseHealth } from '../lib/health.ts';
+import { statusQuery } from '../lib/queries.ts';
+import { ActivityIcon, AlertIcon, ChevronRightIcon, CodeIcon, HomeIcon, VigilMark } from './icons.tsx';
+
+/** What a route puts in `handle` to appear in the top bar and the document title. */
+export interface RouteHandle {
+  crumb: string | ((params: Readonly<Record<string, string | undefined>>) => string);
+}
+
+function isRouteHandle(value: unknown): value is RouteHandle {
+  return typeof value === 'object' && value !== null && 'crumb' in value;
+}
+
+function useCrumbs(): { label: string; to: string }[] {
+  const matches = useMatches() as UIMatch<unknown, unknown>[];
+  const crumbs: { label: string; to: string }[] = [];
+  for (const match of matches) {
+    if (!isRouteHandle(match.handle)) continue;
+    const { crumb } = match.handle;
+    const label = typeof crumb === 'function' ? crumb(match.params) : crumb;
+    if (crumbs.at(-1)?.label === label) continue;
+    crumbs.push({ label, to: match.pathname });
+  }
+  return crumbs;
+}
+
+function NavItem({
+  to,
+  icon,
+  children,
+  testId,
+  end = false,
+  trailing,
+}: {
+  to: string;
+  icon: ReactNode;
+  children: ReactNode;
+  testId: string;
+  end?: boolean;
+  trailing?: ReactNode;
+}) {
+  return (
+    <NavLink
+      to={to}
+      end={end}
+      className={({ isActive }) => `nav-link${isActive ? ' is-active' : ''}`}
+      data-testid={testId}
+    >
+      <span className="nav-icon">{icon}</span>
+      <span className="nav-label">{children}</span>
+      {trailing}
+    </NavLink>
+  );
+}
+
+function StatusNavDot() {
+  const { data, isError } = useQuery(statusQuery);
+  if (isError) return <span className="dot dot-danger nav-trailing" title="Status unavailable" />;
+  if (!data) return null;
+  const health = summariseHealth(data);
+  return <span className={`dot dot-${health.tone} nav-trailing`} title={health.label} />;
+}
+
+function SidebarFooter() {
+  const { data, isPending, isError } = useQuery(statusQuery);
+  return (
+    <div className="sidebar-footer" data-testid="sidebar-footer">
+      <div className="sidebar-footer-label">Server</div>
+      {isPending ? (
+        <div className="sidebar-footer-value muted">Connecting…</div>
+      ) : isError ? (
+        <div className="sidebar-footer-value text-danger">Unavailable</div>
+      ) : (
+        <div className="sidebar-footer-value">
+          <span className="mono">v{data.version}</span>
+          <span className="sidebar-footer-sep" aria-hidden="true">
+            ·
+          </span>
+          <span>{data.profile}</span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function TopBarHealth() {
+  const { data, isPending, isError } = useQuery(statusQuery);
+  if (isPending) {
+    return (
+      <span className="health-pill">
+        <span className="dot dot-neutral" aria-hidden="true" />
+        Checking…
+      </span>
+    );
+  }
+  if (isError) {
+    return (
+      <Link to="/status" className="health-pill health-pill-danger" data-testid="topbar-health">
+        <AlertIcon size={13} />
+        Status unavailable
+      </Link>
+    );
+  }
+  const health = summariseHealth(data);
+  return (
+    <Link to="/status" className={`health-pill health-pill-${health.tone}`} data-testid="topbar-health">
+      <span className={`dot dot-${health.tone}`} aria-hidden="true" />
+      {health.label}
+    </Link>
+  );
+}
+
+export function Sidebar() {
+  return (
+    <aside className="sidebar" aria-label="Main">
+      <Link to="/" className="brand" aria-label="Vigil home">
+        <VigilMark size={26} />
+        <span className="brand-name">Vigil</span>
+      </Link>
+      <nav className="nav">
+        <div className="nav-group">
+          <div className="nav-group-label">Workspace</div>
+          <NavItem to="/" end icon={<HomeIcon />} testId="nav-overview">
+            Overview
+          </NavItem>
+        </div>
+        <div className="nav-group">
+          <div className="nav-group-label">Platform</div>
+          <NavItem to="/status" icon={<ActivityIcon />} testId="nav-status" trailing={<StatusNavDot />}>
+            System status
+          </NavItem>
+          <NavItem to="/api-docs" icon={<CodeIcon />} testId="nav-api-docs">
+            API reference
+          </NavItem>
+          <NavItem to="/problems" icon={<AlertIcon />} testId="nav-problems">
+            Problem types
+          </NavItem>
+        </div>
+      </nav>
+      <SidebarFooter />
+    </aside>
+  );
+}
+
+export function Layout() {
+  const crumbs = useCrumbs();
+  const title = crumbs.at(-1)?.label ?? 'Vigil';
+  return (
+    <div className="app-shell" data-testid="app-shell">
+      <title>{title === 'Vigil' ? 'Vigil' : `${title} · Vigil`}</title>
+      <Sidebar />
+      <div className="main">
+        <header className="topbar">
+          <nav aria-label="Breadcrumb" className="crumbs">
+            <ol>
+              {crumbs.map((crumb, index) => {
+                const last = index === crumbs.length - 1;
+                return (
+                  <li key={crumb.to}>
+                    {index > 0 ? <ChevronRightIcon size={14} className="crumb-sep" /> : null}
+                    {last ? (
+                      <span className="topbar-title" data-testid="page-title" aria-current="page">
+                        {crumb.label}
+                      </span>
+                    ) : (
+                      <Link to={crumb.to} className="crumb-link">
+                        {crumb.label}
+                      </Link>
+                    )}
+                  </li>
+                );
+              })}
+            </ol>
+          </nav>
+          <div className="topbar-actions">
+            <TopBarHealth />
+          </div>
+        </header>
+        <main className="content" id="content">
+          <div className="content-inner">
+            <Outlet />
+          </div>
+        </main>
+      </div>
+    </div>
+  );
+}

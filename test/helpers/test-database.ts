@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Config } from '../../src/server/config.ts';
+import type { Database } from '../../src/server/platform/db/database.ts';
+import { openDatabase } from '../../src/server/platform/db/open-database.ts';
+
+/**
+ * Which database this test project runs against: vitest's `pglite` project sets
+ * VIGIL_TEST_DB=pglite, the `postgres` project VIGIL_TEST_DB=postgres with DATABASE_URL pointing
+ * at a server where the user may create databases and roles.
+ */
+export const testDatabaseKind: 'pglite' | 'postgres' = process.env.VIGIL_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
+
+export const RUNTIME_TEST_LOGIN = 'vigil_app_test';
+
+export type TestDatabase = {
+  database: Database;
+  databaseConfig: Config['database'];
+  /** Runs SQL as a superuser/owner, bypassing RLS: for arranging and inspecting only. */
+  adminQuery<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+};
+
+function adminUrl(): string {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('VIGIL_TEST_DB=postgres needs DATABASE_URL');
+  return url;
+}
+
+function withDatabaseName(url: string, name: string, user?: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  if (user) {
+    parsed.username = user;
+    parsed.password = '';
+  }
+  return parsed.toString();
+}
+
+/** A fresh, migrated, empty database: in-memory PGlite, or a new PostgreSQL database. */
+export async function createTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
+  if (testDatabaseKind === 'pglite') {
+    const databaseConfig = { kind: 'pglite', dataDir: null } as const;
+    const { database } = await openDatabase(databaseConfig, { migrate: true });
+    return {
+      database,
+      databaseConfig,
+      // PGlite is one session: step out of the runtime role for this statement and back in.
+      async adminQuery<Row>(text: string, params: unknown[] = []) {
+        await database.query('RESET ROLE');
+        try {
+          return await database.query<Row>(text, params);
+        } finally {
+          await database.query('SET ROLE vigil_runtime');
+        }
+      },
+      close: () => database.close(),
+    };
+  }
+  const name = `vigil_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const ownerUrl = withDatabaseName(adminUrl(), name);
+  const databaseConfig = {
+    kind: 'postgres',
+    url: withDatabaseName(adminUrl(), name, RUNTIME_TEST_LOGIN),
+    migrationUrl: ownerUrl,
+    poolSize: options.poolSize ?? 4,
+  } as const;
+  const { database } = await openDatabase(databaseConfig, { migrate: true });
+  const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 2 });
+  return {
+    database,
+    databaseConfig,
+    async adminQuery<Row>(text: string, params: unknown[] = []) {
+      return (await ownerPool.query(text, params)).rows as Row[];
+    },
+    async close() {
+      await database.close();
+      await ownerPool.end();
+      const cleanup = new pg.Client({ connectionString: adminUrl() });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}
