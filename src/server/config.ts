@@ -42,7 +42,12 @@ const environmentSchema = z.object({
   VIGIL_WORKER: booleanFlag.optional(),
   VIGIL_DEMO_SEED: booleanFlag.optional(),
   METRICS_TOKEN: z.string().min(16).optional(),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
 });
 
 export type Profile = 'development' | 'test' | 'production';
@@ -146,7 +151,9 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       problems.push('VIGIL_MASTER_KEY: the development default or a low-entropy key cannot be used in production');
     }
     if (!env.TLS_CERT && trustProxy === false) {
-      problems.push('TLS_CERT/TLS_KEY or TRUST_PROXY: production refuses plain HTTP; serve TLS or declare the TLS proxy in front');
+      problems.push(
+        'TLS_CERT/TLS_KEY or TRUST_PROXY: production refuses plain HTTP; serve TLS or declare the TLS proxy in front',
+      );
     }
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: production runs on PostgreSQL, not the embedded database');
   }

@@ -55,7 +55,10 @@ export function jobHandlers(): JobHandlers {
 export async function createVigil(options: VigilOptions): Promise<Vigil> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const logger = createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.database, { migrate: true })).database;
 

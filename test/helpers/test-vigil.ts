@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import type { Caller } from '../../src/server/platform/authz/caller.ts';
 import { loadConfig } from '../../src/server/config.ts';
+import { createVigil, type Vigil } from '../../src/server/main.ts';
+import type { Caller } from '../../src/server/platform/authz/caller.ts';
 import { type ControlledClock, createControlledClock } from '../../src/server/platform/clock.ts';
 import { AppError } from '../../src/server/platform/errors/app-error.ts';
 import type { AnyRouteDefinition } from '../../src/server/platform/http/define-route.ts';
 import type { StaticFile } from '../../src/server/platform/http/static-files.ts';
-import { createVigil, type Vigil } from '../../src/server/main.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 /** Captures every log line a test server writes, so tests can grep them. */

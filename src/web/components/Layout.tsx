@@ -116,31 +116,33 @@ function TopBarHealth() {
 export function Sidebar() {
   return (
     <aside className="sidebar" aria-label="Main">
-      <Link to="/" className="brand" aria-label="Vigil home">
-        <VigilMark size={26} />
-        <span className="brand-name">Vigil</span>
-      </Link>
-      <nav className="nav">
-        <div className="nav-group">
-          <div className="nav-group-label">Workspace</div>
-          <NavItem to="/" end icon={<HomeIcon />} testId="nav-overview">
-            Overview
-          </NavItem>
-        </div>
-        <div className="nav-group">
-          <div className="nav-group-label">Platform</div>
-          <NavItem to="/status" icon={<ActivityIcon />} testId="nav-status" trailing={<StatusNavDot />}>
-            System status
-          </NavItem>
-          <NavItem to="/api-docs" icon={<CodeIcon />} testId="nav-api-docs">
-            API reference
-          </NavItem>
-          <NavItem to="/problems" icon={<AlertIcon />} testId="nav-problems">
-            Problem types
-          </NavItem>
-        </div>
-      </nav>
-      <SidebarFooter />
+      <div className="sidebar-inner">
+        <Link to="/" className="brand" aria-label="Vigil home">
+          <VigilMark size={26} />
+          <span className="brand-name">Vigil</span>
+        </Link>
+        <nav className="nav">
+          <div className="nav-group">
+            <div className="nav-group-label">Workspace</div>
+            <NavItem to="/" end icon={<HomeIcon />} testId="nav-overview">
+              Overview
+            </NavItem>
+          </div>
+          <div className="nav-group">
+            <div className="nav-group-label">Platform</div>
+            <NavItem to="/status" icon={<ActivityIcon />} testId="nav-status" trailing={<StatusNavDot />}>
+              System status
+            </NavItem>
+            <NavItem to="/api-docs" icon={<CodeIcon />} testId="nav-api-docs">
+              API reference
+            </NavItem>
+            <NavItem to="/problems" icon={<AlertIcon />} testId="nav-problems">
+              Problem types
+            </NavItem>
+          </div>
+        </nav>
+        <SidebarFooter />
+      </div>
     </aside>
   );
 }

@@ -1,4 +1,6 @@
 import { deref, isRecord, type JsonObject, schemaTypeLabel } from '../lib/openapi.ts';
+import { ChevronRightIcon } from './icons.tsx';
+import { RichText } from './ui.tsx';
 
 const MAX_DEPTH = 5;
 
@@ -85,7 +87,11 @@ function PropertyList({ root, shape, depth }: { root: JsonObject; shape: ObjectS
                 </span>
               ))}
             </div>
-            {description ? <p className="schema-prop-description">{description}</p> : null}
+            {description ? (
+              <p className="schema-prop-description">
+                <RichText text={description} />
+              </p>
+            ) : null}
             {nested ? <PropertyList root={root} shape={nested} depth={depth + 1} /> : null}
           </li>
         );
@@ -103,11 +109,18 @@ export function SchemaView({ root, schema }: { root: JsonObject; schema: unknown
     <div className="schema">
       <div className="schema-root">
         <span className="schema-prop-type">{schemaTypeLabel(root, schema)}</span>
-        {description ? <span className="schema-root-description">{description}</span> : null}
+        {description ? (
+          <span className="schema-root-description">
+            <RichText text={description} />
+          </span>
+        ) : null}
       </div>
       {shape ? <PropertyList root={root} shape={shape} depth={1} /> : null}
       <details className="schema-raw">
-        <summary className="schema-raw-toggle">JSON Schema</summary>
+        <summary className="schema-raw-toggle">
+          <ChevronRightIcon size={12} className="disclosure" />
+          JSON Schema
+        </summary>
         <pre className="code-block">{JSON.stringify(schema, null, 2)}</pre>
       </details>
     </div>

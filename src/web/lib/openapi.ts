@@ -55,7 +55,9 @@ export interface Operation {
   operationId: string | null;
   tags: string[];
   permission: string | null;
-  /** True when the operation explicitly declares `security: []`. */
+  /** The audit-log action the route records (`x-vigil-audit`), if any. */
+  audit: string | null;
+  /** True when the operation declares `security: []` or the `public` permission. */
   explicitlyPublic: boolean;
   deprecated: boolean;
   parameters: Parameter[];
@@ -152,7 +154,14 @@ function readOperation(
 ): Operation {
   const body = deref(root, raw.requestBody);
   const responses = isRecord(raw.responses) ? raw.responses : {};
-  const permission = raw['x-vigil-permission'];
+  const rawPermission = raw['x-vigil-permission'];
+  const permission =
+    typeof rawPermission === 'string'
+      ? rawPermission
+      : Array.isArray(rawPermission)
+        ? rawPermission.filter((p): p is string => typeof p === 'string').join(', ') || null
+        : null;
+  const isPublic = permission === 'public' || (Array.isArray(raw.security) && raw.security.length === 0);
   return {
     id: `${method}-${path}`,
     method,
@@ -161,9 +170,9 @@ function readOperation(
     description: str(raw.description),
     operationId: str(raw.operationId),
     tags: Array.isArray(raw.tags) ? raw.tags.filter((tag): tag is string => typeof tag === 'string') : [],
-    permission:
-      typeof permission === 'string' ? permission : Array.isArray(permission) ? permission.join(', ') || null : null,
-    explicitlyPublic: Array.isArray(raw.security) && raw.security.length === 0,
+    permission: permission === 'public' ? null : permission,
+    audit: str(raw['x-vigil-audit']),
+    explicitlyPublic: isPublic,
     deprecated: raw.deprecated === true,
     parameters: readParameters(root, pathItem.parameters, raw.parameters),
     requestBody: isRecord(body)

@@ -3,7 +3,7 @@ import { Fragment, useDeferredValue, useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { ChevronRightIcon, ExternalIcon, LockIcon, SearchIcon } from '../components/icons.tsx';
 import { SchemaView } from '../components/SchemaView.tsx';
-import { Badge, ErrorState, PageHeader, Skeleton } from '../components/ui.tsx';
+import { Badge, ErrorState, PageHeader, RichText, Skeleton } from '../components/ui.tsx';
 import { pluralise } from '../lib/format.ts';
 import {
   type ApiDocument,
@@ -63,7 +63,11 @@ function responseTone(code: string): 'success' | 'info' | 'warning' | 'danger' |
 function OperationDetails({ operation, root }: { operation: Operation; root: JsonObject }) {
   return (
     <div className="op-body">
-      {operation.description ? <p className="op-description">{operation.description}</p> : null}
+      {operation.description ? (
+        <p className="op-description">
+          <RichText text={operation.description} />
+        </p>
+      ) : null}
       <dl className="op-meta">
         <div>
           <dt>Permission</dt>
@@ -77,6 +81,12 @@ function OperationDetails({ operation, root }: { operation: Operation; root: Jso
             )}
           </dd>
         </div>
+        {operation.audit ? (
+          <div>
+            <dt>Audit action</dt>
+            <dd className="mono">{operation.audit}</dd>
+          </div>
+        ) : null}
         {operation.operationId ? (
           <div>
             <dt>Operation ID</dt>
@@ -247,7 +257,11 @@ function Reference({ doc }: { doc: ApiDocument }) {
           </label>
         ) : null}
       </div>
-      {doc.description ? <p className="doc-description">{doc.description}</p> : null}
+      {doc.description ? (
+        <p className="doc-description">
+          <RichText text={doc.description} />
+        </p>
+      ) : null}
 
       {doc.operationCount === 0 ? (
         <div className="empty" data-testid="api-empty">

@@ -17,7 +17,7 @@ import {
 } from '../components/icons.tsx';
 import { Badge, ErrorState, PageHeader, Section, Skeleton } from '../components/ui.tsx';
 import { formatUptime } from '../lib/format.ts';
-import { databaseKindLabel, migrationsLabel, summariseHealth } from '../lib/health.ts';
+import { databaseKindLabel, migrationsLabel } from '../lib/health.ts';
 import { statusQuery } from '../lib/queries.ts';
 
 function HealthTile({
@@ -74,7 +74,7 @@ function HealthTiles() {
         value={<span className="mono">v{data.version}</span>}
         meta={
           <>
-            {data.profile} profile · up {formatUptime(data.uptimeSeconds)}
+            {data.profile} · up {formatUptime(data.uptimeSeconds)}
           </>
         }
         testId="overview-version"
@@ -119,18 +119,10 @@ function HealthTiles() {
 }
 
 function HealthSectionActions() {
-  const { data } = useQuery(statusQuery);
   return (
-    <div className="inline-actions">
-      {data ? (
-        <Badge tone={summariseHealth(data).tone} dot>
-          {summariseHealth(data).label}
-        </Badge>
-      ) : null}
-      <Link to="/status" className="link-arrow">
-        Full status <ArrowRightIcon size={14} />
-      </Link>
-    </div>
+    <Link to="/status" className="link-arrow">
+      Full status <ArrowRightIcon size={14} />
+    </Link>
   );
 }
 

@@ -2,9 +2,9 @@ import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import type { Status } from '../../contracts/status.ts';
 import {
+  AlertIcon,
   CheckCircleIcon,
   ClockIcon,
-  CpuIcon,
   DatabaseIcon,
   LayersIcon,
   RefreshIcon,
@@ -28,7 +28,7 @@ function PanelHeader({ icon, title, aside }: { icon: ReactNode; title: string; a
 
 function HealthBanner({ status, checkedAt }: { status: Status; checkedAt: number }) {
   const health = summariseHealth(status);
-  const Icon = health.tone === 'success' ? CheckCircleIcon : XCircleIcon;
+  const Icon = health.tone === 'success' ? CheckCircleIcon : health.tone === 'warning' ? AlertIcon : XCircleIcon;
   return (
     <div className={`banner banner-${health.tone}`} data-testid="status-summary">
       <Icon size={20} />
@@ -64,6 +64,9 @@ function ServerPanel({ status }: { status: Status }) {
             {formatDateTime(status.serverTime)}
           </time>
         </KeyValue>
+        <KeyValue label="Background worker" testId="status-worker">
+          {status.worker.inProcess ? 'In-process' : 'Separate process'}
+        </KeyValue>
       </dl>
     </Card>
   );
@@ -86,7 +89,12 @@ function DatabasePanel({ status }: { status: Status }) {
         <KeyValue label="Kind" testId="status-database-kind">
           {databaseKindLabel(database.kind)}
         </KeyValue>
-        <KeyValue label="Mode">{database.kind === 'pglite' ? 'In-process, file-backed' : 'External server'}</KeyValue>
+        <KeyValue label="Runs">
+          {database.kind === 'pglite' ? 'Embedded in the API process' : 'External database server'}
+        </KeyValue>
+        <KeyValue label="Connection" testId="status-database-connection">
+          {database.reachable ? 'Answered the status check' : 'Did not answer the status check'}
+        </KeyValue>
         <KeyValue label="Server version" testId="status-database-version">
           {database.serverVersion ? (
             <span className="mono">{database.serverVersion}</span>
@@ -95,24 +103,6 @@ function DatabasePanel({ status }: { status: Status }) {
           )}
         </KeyValue>
       </dl>
-    </Card>
-  );
-}
-
-function WorkerPanel({ status }: { status: Status }) {
-  return (
-    <Card className="panel">
-      <PanelHeader icon={<CpuIcon />} title="Background worker" />
-      <dl className="kv-list">
-        <KeyValue label="Runs" testId="status-worker">
-          {status.worker.inProcess ? 'In-process' : 'Separate process'}
-        </KeyValue>
-      </dl>
-      <p className="panel-note">
-        {status.worker.inProcess
-          ? 'Jobs run inside this API server process.'
-          : 'Jobs run in a dedicated worker process, not in this API server.'}
-      </p>
     </Card>
   );
 }
@@ -198,7 +188,7 @@ function StatusSkeleton() {
         </div>
       </div>
       <div className="panel-grid">
-        {['server', 'database', 'worker'].map((key) => (
+        {['server', 'database'].map((key) => (
           <Card className="panel" key={key}>
             <Skeleton width="md" />
             <div className="skeleton-stack">
@@ -253,7 +243,6 @@ export function StatusPage() {
           <div className="panel-grid">
             <ServerPanel status={data} />
             <DatabasePanel status={data} />
-            <WorkerPanel status={data} />
           </div>
           <MigrationsPanel status={data} />
         </div>

@@ -18,7 +18,9 @@ export function dealRoutes(): AnyRouteDefinition[] {
         responses: { 200: dealListSchema },
       },
       handler: ({ orgId, query, tenant }) =>
-        tenant((transaction) => listDeals(transaction, { orgId: orgId as string, limit: query.limit, cursor: query.cursor })),
+        tenant((transaction) =>
+          listDeals(transaction, { orgId: orgId as string, limit: query.limit, cursor: query.cursor }),
+        ),
     }),
   ];
 }

@@ -8,11 +8,46 @@ import { withPlatformTransaction, withTenantTransaction } from '../../platform/d
 export const DEMO_ORGANISATION_SLUG = 'acme-demo';
 
 const DEMO_DEALS = [
-  { name: 'Northwind — platform renewal', stage: 'negotiation', amountMinor: 4_800_000, currency: 'USD', closeInDays: 12, ownerName: 'Priya Shah' },
-  { name: 'Globex — expansion to EMEA', stage: 'proposal', amountMinor: 12_500_000, currency: 'EUR', closeInDays: 34, ownerName: 'Marcus Lee' },
-  { name: 'Initech — security add-on', stage: 'discovery', amountMinor: 950_000, currency: 'USD', closeInDays: 58, ownerName: 'Priya Shah' },
-  { name: 'Umbrella Health — pilot', stage: 'qualification', amountMinor: 2_200_000, currency: 'GBP', closeInDays: -3, ownerName: 'Dana Kim' },
-  { name: 'Stark Logistics — annual plan', stage: 'closed_won', amountMinor: 7_300_000, currency: 'USD', closeInDays: -20, ownerName: 'Marcus Lee' },
+  {
+    name: 'Northwind — platform renewal',
+    stage: 'negotiation',
+    amountMinor: 4_800_000,
+    currency: 'USD',
+    closeInDays: 12,
+    ownerName: 'Priya Shah',
+  },
+  {
+    name: 'Globex — expansion to EMEA',
+    stage: 'proposal',
+    amountMinor: 12_500_000,
+    currency: 'EUR',
+    closeInDays: 34,
+    ownerName: 'Marcus Lee',
+  },
+  {
+    name: 'Initech — security add-on',
+    stage: 'discovery',
+    amountMinor: 950_000,
+    currency: 'USD',
+    closeInDays: 58,
+    ownerName: 'Priya Shah',
+  },
+  {
+    name: 'Umbrella Health — pilot',
+    stage: 'qualification',
+    amountMinor: 2_200_000,
+    currency: 'GBP',
+    closeInDays: -3,
+    ownerName: 'Dana Kim',
+  },
+  {
+    name: 'Stark Logistics — annual plan',
+    stage: 'closed_won',
+    amountMinor: 7_300_000,
+    currency: 'USD',
+    closeInDays: -20,
+    ownerName: 'Marcus Lee',
+  },
 ] as const;
 
 /**
@@ -26,7 +61,10 @@ export async function seedDemoOrganisation(options: {
 }): Promise<{ orgId: string; created: boolean }> {
   const requestId = options.requestId ?? 'demo-seed';
   const existing = await withPlatformTransaction(options.database, { userId: null, requestId }, (transaction) =>
-    transaction.select({ id: organisations.id }).from(organisations).where(eq(organisations.slug, DEMO_ORGANISATION_SLUG)),
+    transaction
+      .select({ id: organisations.id })
+      .from(organisations)
+      .where(eq(organisations.slug, DEMO_ORGANISATION_SLUG)),
   );
   if (existing[0]) return { orgId: existing[0].id, created: false };
 

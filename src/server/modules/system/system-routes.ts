@@ -28,8 +28,8 @@ const readinessSchema = z.object({
 
 async function databaseVersion(database: Database): Promise<string | null> {
   try {
-    const [row] = await database.query<{ version: string }>('SHOW server_version');
-    return row?.version ?? null;
+    const [row] = await database.query<{ server_version: string }>('SHOW server_version');
+    return row?.server_version ?? null;
   } catch {
     return null;
   }
@@ -77,18 +77,24 @@ export function systemRoutes(dependencies: SystemRouteDependencies): AnyRouteDef
         }
         const ready = databaseCheck === 'ok' && migrationsCheck === 'current';
         reply.code(ready ? 200 : 503);
-        return { status: ready ? 'ready' : 'unready', checks: { database: databaseCheck, migrations: migrationsCheck } };
+        return {
+          status: ready ? 'ready' : 'unready',
+          checks: { database: databaseCheck, migrations: migrationsCheck },
+        };
       },
     }),
     defineRoute({
       method: 'GET',
       url: '/metrics',
       summary: 'Prometheus metrics',
-      description: 'When METRICS_TOKEN is set, requires `Authorization: Bearer <METRICS_TOKEN>`. In production without a token it is not served.',
+      description:
+        'When METRICS_TOKEN is set, requires `Authorization: Bearer <METRICS_TOKEN>`. In production without a token it is not served.',
       tags: ['system'],
       permission: 'public',
       audit: { optOut: 'read-only scrape; protected by its own token' },
-      schema: { responses: { 200: { contentType: 'text/plain; version=0.0.4', description: 'Prometheus exposition format' } } },
+      schema: {
+        responses: { 200: { contentType: 'text/plain; version=0.0.4', description: 'Prometheus exposition format' } },
+      },
       handler: async ({ request, reply }) => {
         if (config.metricsToken) {
           if (!tokenMatches(request.headers.authorization, config.metricsToken)) {
@@ -127,7 +133,11 @@ export function systemRoutes(dependencies: SystemRouteDependencies): AnyRouteDef
           service: 'vigil',
           version: config.version,
           profile: config.profile,
-          database: { kind: database.kind, reachable, serverVersion: reachable ? await databaseVersion(database) : null },
+          database: {
+            kind: database.kind,
+            reachable,
+            serverVersion: reachable ? await databaseVersion(database) : null,
+          },
           migrations,
           worker: { inProcess: dependencies.inProcessWorker },
           uptimeSeconds: Math.max(0, Math.round((now.getTime() - dependencies.startedAt.getTime()) / 1000)),

@@ -23,7 +23,10 @@ export function webAppRoutes(files: Map<string, StaticFile>): AnyRouteDefinition
       hidden: true,
       permission: 'public',
       audit: { optOut: 'static content' },
-      schema: { params: z.object({ '*': z.string() }), responses: { 200: { contentType: 'text/html', description: 'Web app' } } },
+      schema: {
+        params: z.object({ '*': z.string() }),
+        responses: { 200: { contentType: 'text/html', description: 'Web app' } },
+      },
       handler: async ({ request, reply }) => {
         const path = request.url.split('?')[0] ?? '/';
         if (path.startsWith('/api/') || path === '/api') throw new AppError('not-found');

@@ -22,7 +22,8 @@ export function authorize(options: {
   if (isPlatformPermission(permission)) {
     if (!caller.platformAdmin) throw new AppError('forbidden', 'Platform administrators only.');
     // Every platform-admin request needs a session that passed TOTP.
-    if (!caller.amr.includes('otp')) throw new AppError('forbidden', 'Platform routes need a session verified with MFA.');
+    if (!caller.amr.includes('otp'))
+      throw new AppError('forbidden', 'Platform routes need a session verified with MFA.');
     return { orgId: null };
   }
   if (!pathOrgId || !caller.membership || caller.membership.orgId !== pathOrgId) {

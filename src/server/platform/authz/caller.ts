@@ -19,6 +19,8 @@ export type Caller = {
  * AppError('unauthenticated') for credentials that are present but invalid. The identity module
  * provides the real one; until then no request is authenticated.
  */
-export type Authenticator = (request: { headers: Record<string, string | string[] | undefined> }) => Promise<Caller | null>;
+export type Authenticator = (request: {
+  headers: Record<string, string | string[] | undefined>;
+}) => Promise<Caller | null>;
 
 export const noAuthentication: Authenticator = async () => null;

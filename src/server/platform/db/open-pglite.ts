@@ -38,7 +38,9 @@ export async function openPglite(options: { dataDir: string | null }): Promise<{
     async execScriptInTransaction(script, after) {
       await client.transaction(async (transaction) => {
         await transaction.exec(script);
-        await after(async <Row>(text: string, params: unknown[] = []) => (await transaction.query<Row>(text, params)).rows);
+        await after(
+          async <Row>(text: string, params: unknown[] = []) => (await transaction.query<Row>(text, params)).rows,
+        );
       });
     },
     // One process owns a PGlite data directory, so there is no concurrent migrator.

@@ -56,14 +56,22 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
   return reply
     .code(error.status)
     .type(PROBLEM_CONTENT_TYPE)
-    .send(toProblemDocument(error.code, { detail: error.detail, requestId: reply.request.id, errors: error.options.errors }));
+    .send(
+      toProblemDocument(error.code, {
+        detail: error.detail,
+        requestId: reply.request.id,
+        errors: error.options.errors,
+      }),
+    );
 }
 
 /** Turns `/api/orgs/:orgId/deals` into a matcher for the 405 check. */
 function routeMatcher(url: string): RegExp {
   const pattern = url
     .split('/')
-    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((segment) =>
+      segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('/');
   return new RegExp(`^${pattern}$`);
 }
@@ -94,6 +102,13 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     keepAliveTimeout: 10_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Errors the router raises before any hook runs (a URL that does not decode). Fastify's own
+    // answer would echo the URL back in JSON; ours is a problem document with the usual headers.
+    frameworkErrors: (_error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      reply.headers(SECURITY_HEADERS);
+      return sendProblem(reply, new AppError('bad-request', 'The URL is not valid.'));
+    },
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('startedAt', 0n);
@@ -147,13 +162,20 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   });
 
   // The web app's catch-all GET would make every path look like it exists; leave it out.
-  const matchers = routes.filter((route) => route.url !== '/*').map((route) => ({ route, matcher: routeMatcher(route.url) }));
+  const matchers = routes
+    .filter((route) => route.url !== '/*')
+    .map((route) => ({ route, matcher: routeMatcher(route.url) }));
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const allowed: string[] = [...new Set(matchers.filter(({ matcher }) => matcher.test(path)).map(({ route }) => route.method))];
+    const allowed: string[] = [
+      ...new Set(matchers.filter(({ matcher }) => matcher.test(path)).map(({ route }) => route.method)),
+    ];
     if (allowed.length > 0 && !allowed.includes(request.method)) {
       if (allowed.includes('GET')) allowed.push('HEAD');
-      return sendProblem(reply, new AppError('method-not-allowed', undefined, { headers: { allow: allowed.join(', ') } }));
+      return sendProblem(
+        reply,
+        new AppError('method-not-allowed', undefined, { headers: { allow: allowed.join(', ') } }),
+      );
     }
     return sendProblem(reply, new AppError('not-found'));
   });
@@ -205,7 +227,8 @@ function registerRoute(
         request,
         reply,
         tenant: (work) => {
-          if (!orgId) throw new Error(`route ${route.url} is not organisation-scoped; it cannot open a tenant transaction`);
+          if (!orgId)
+            throw new Error(`route ${route.url} is not organisation-scoped; it cannot open a tenant transaction`);
           return withTenantTransaction(
             dependencies.database,
             { orgId, userId: caller?.userId ?? null, requestId: request.id },

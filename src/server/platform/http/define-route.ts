@@ -67,6 +67,8 @@ export function defineRoute<
   ParamsSchema extends AnySchema | undefined = undefined,
   QuerySchema extends AnySchema | undefined = undefined,
   BodySchema extends AnySchema | undefined = undefined,
->(definition: RouteDefinition<ParamsSchema, QuerySchema, BodySchema>): RouteDefinition<ParamsSchema, QuerySchema, BodySchema> {
+>(
+  definition: RouteDefinition<ParamsSchema, QuerySchema, BodySchema>,
+): RouteDefinition<ParamsSchema, QuerySchema, BodySchema> {
   return definition;
 }

@@ -36,7 +36,10 @@ export function buildOpenApiDocument(routes: readonly AnyRouteDefinition[], info
     const responses: Record<string, JsonSchema> = {};
     for (const [status, response] of Object.entries(route.schema.responses)) {
       if (response instanceof z.ZodType) {
-        responses[status] = { description: 'Success', content: { 'application/json': { schema: toJsonSchema(response, 'output') } } };
+        responses[status] = {
+          description: 'Success',
+          content: { 'application/json': { schema: toJsonSchema(response, 'output') } },
+        };
       } else {
         const described = response as { contentType: string; description: string };
         responses[status] = { description: described.description, content: { [described.contentType]: {} } };

@@ -42,6 +42,8 @@ function deferred<T = void>() {
 
 const LEASE_MS = 30_000;
 
+// Reads go through the runtime connection (jobs is a platform table it may read) rather than
+// adminQuery: no test here needs to bypass RLS.
 describe('job worker', () => {
   let testDatabase: TestDatabase;
   let clock: ControlledClock;
@@ -49,12 +51,22 @@ describe('job worker', () => {
   const workers: JobWorker[] = [];
 
   function worker(handlers: JobHandlers, workerId: string): JobWorker {
-    const created = createJobWorker({ database: testDatabase.database, clock, log, handlers, workerId, leaseMs: LEASE_MS });
+    const created = createJobWorker({
+      database: testDatabase.database,
+      clock,
+      log,
+      handlers,
+      workerId,
+      leaseMs: LEASE_MS,
+    });
     workers.push(created);
     return created;
   }
 
-  function enqueue(kind: string, extra: { maxAttempts?: number; idempotencyKey?: string; payload?: Record<string, unknown> } = {}) {
+  function enqueue(
+    kind: string,
+    extra: { maxAttempts?: number; idempotencyKey?: string; payload?: Record<string, unknown> } = {},
+  ) {
     return enqueueJob(
       { database: testDatabase.database, clock },
       { kind, payload: extra.payload ?? {}, maxAttempts: extra.maxAttempts, idempotencyKey: extra.idempotencyKey },
@@ -62,14 +74,9 @@ describe('job worker', () => {
   }
 
   async function row(id: string): Promise<JobRow> {
-    const [found] = await testDatabase.adminQuery<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
+    const [found] = await testDatabase.database.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
     if (!found) throw new Error(`job ${id} not found`);
     return found;
-  }
-
-  async function jobCount(): Promise<number> {
-    const [result] = await testDatabase.adminQuery<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
-    return result?.count ?? -1;
   }
 
   const time = (value: Date | string | null) => (value === null ? null : new Date(value).getTime());
@@ -97,7 +104,13 @@ describe('job worker', () => {
     expect(seen[0]?.lockedUntil?.getTime()).toBe(clock.now().getTime() + LEASE_MS);
 
     const done = await row(id);
-    expect(done).toMatchObject({ state: 'succeeded', attempts: 1, locked_by: null, locked_until: null, last_error: null });
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      attempts: 1,
+      locked_by: null,
+      locked_until: null,
+      last_error: null,
+    });
     expect(time(done.finished_at)).toBe(clock.now().getTime());
     expect(await a.runOnce()).toBe(0);
   });
@@ -133,7 +146,12 @@ describe('job worker', () => {
     for (const attempt of [1, 2]) {
       expect(await a.runOnce()).toBe(1);
       const retry = await row(id);
-      expect(retry).toMatchObject({ state: 'queued', attempts: attempt, last_error: `boom ${attempt}`, locked_by: null });
+      expect(retry).toMatchObject({
+        state: 'queued',
+        attempts: attempt,
+        last_error: `boom ${attempt}`,
+        locked_by: null,
+      });
       const delay = (time(retry.run_at) ?? 0) - clock.now().getTime();
       expect(delay).toBeGreaterThanOrEqual(MIN_DELAY_MS);
       expect(delay).toBeLessThanOrEqual(retryCeilingMs(attempt));
@@ -221,9 +239,9 @@ describe('job worker', () => {
     const after = await row(id);
     expect(after).toMatchObject({ state: 'succeeded', attempts: 2, locked_by: null, last_error: null });
     expect(time(after.finished_at)).toBe(time(recovered.finished_at));
-    expect(log.entries.some((entry) => entry.message === 'job outcome discarded: lease was lost to another worker')).toBe(
-      true,
-    );
+    expect(
+      log.entries.some((entry) => entry.message === 'job outcome discarded: lease was lost to another worker'),
+    ).toBe(true);
   });
 
   it('fails, without running it again, a job whose final attempt lost its lease', async () => {
@@ -277,7 +295,9 @@ describe('job worker', () => {
     expect(total).toBe(20);
     expect([...runs.keys()].sort()).toEqual([...ids].sort());
     expect([...runs.values()].every((count) => count === 1)).toBe(true);
-    const states = await testDatabase.adminQuery<{ state: string; attempts: number }>('SELECT state, attempts FROM jobs');
+    const states = await testDatabase.database.query<{ state: string; attempts: number }>(
+      'SELECT state, attempts FROM jobs',
+    );
     expect(states.every((job) => job.state === 'succeeded' && job.attempts === 1)).toBe(true);
   });
 
@@ -324,7 +344,7 @@ describe('enqueueJob', () => {
   });
 
   async function jobCount(): Promise<number> {
-    const [result] = await testDatabase.adminQuery<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
+    const [result] = await testDatabase.database.query<{ count: number }>('SELECT count(*)::int AS count FROM jobs');
     return result?.count ?? -1;
   }
 
@@ -334,7 +354,9 @@ describe('enqueueJob', () => {
     const second = await enqueueJob(context, { kind: 'test.sync', payload: { n: 2 }, idempotencyKey: 'deal-1' });
     expect(second).toBe(first);
     expect(await jobCount()).toBe(1);
-    const [stored] = await testDatabase.adminQuery<{ payload: unknown }>('SELECT payload FROM jobs WHERE id = $1', [first]);
+    const [stored] = await testDatabase.database.query<{ payload: unknown }>('SELECT payload FROM jobs WHERE id = $1', [
+      first,
+    ]);
     expect(stored?.payload).toEqual({ n: 1 });
 
     // The key is scoped by kind, and jobs without a key never collide.
@@ -358,10 +380,12 @@ describe('enqueueJob', () => {
     const id = await database.orm.transaction(async (transaction) => {
       const first = await enqueueJob({ transaction, clock }, { kind: 'test.tx', payload: {}, idempotencyKey: 'k' });
       // A repeat inside the same transaction sees the uncommitted row.
-      expect(await enqueueJob({ transaction, clock }, { kind: 'test.tx', payload: {}, idempotencyKey: 'k' })).toBe(first);
+      expect(await enqueueJob({ transaction, clock }, { kind: 'test.tx', payload: {}, idempotencyKey: 'k' })).toBe(
+        first,
+      );
       return first;
     });
-    const [stored] = await testDatabase.adminQuery<{ id: string; state: string; run_at: Date | string }>(
+    const [stored] = await testDatabase.database.query<{ id: string; state: string; run_at: Date | string }>(
       'SELECT id, state, run_at FROM jobs',
     );
     expect(stored).toMatchObject({ id, state: 'queued' });
