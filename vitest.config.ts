@@ -20,10 +20,20 @@ export default defineConfig({
       { extends: true as const, test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
       { extends: true as const, test: { name: 'pglite', include: integration, env: { VIGIL_TEST_DB: 'pglite' } } },
       ...(hasPostgres
-        ? [{ extends: true as const, test: { name: 'postgres', include: integration, env: { VIGIL_TEST_DB: 'postgres' } } }]
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'postgres', include: integration, env: { VIGIL_TEST_DB: 'postgres' } },
+            },
+          ]
         : []),
       ...(hasChromium
-        ? [{ extends: true as const, test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 60_000 } }]
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 60_000 },
+            },
+          ]
         : []),
     ],
   },

@@ -1,11 +1,11 @@
 import { ConfigError, loadConfig } from '../server/config.ts';
 import { MigrationError } from '../server/platform/db/migrations.ts';
 import { UnsafeDatabaseRoleError } from '../server/platform/db/open-database.ts';
+import type { CliCommand, CliIo } from './cli-command.ts';
 import { demoSeedCommand } from './commands/demo-seed.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
 import { workerCommand } from './commands/worker.ts';
-import type { CliCommand, CliIo } from './cli-command.ts';
 
 const commands: CliCommand[] = [serveCommand, workerCommand, migrateCommand, demoSeedCommand];
 
@@ -56,7 +56,9 @@ export async function runCli(
       io.stderr.write(`vigil ${command.name}: ${error.message}\n\n${command.help}\n`);
       return 2;
     }
-    io.stderr.write(`vigil ${command.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(
+      `vigil ${command.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -12,8 +12,8 @@ import { openDatabase } from './platform/db/open-database.ts';
 import { createHttpServer } from './platform/http/create-http-server.ts';
 import type { AnyRouteDefinition } from './platform/http/define-route.ts';
 import { loadStaticFiles, type StaticFile } from './platform/http/static-files.ts';
-import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
 import type { JobHandlers } from './platform/jobs/job-worker.ts';
+import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
 import { createLogger } from './platform/log/create-logger.ts';
 import { createMetrics } from './platform/metrics/create-metrics.ts';
 

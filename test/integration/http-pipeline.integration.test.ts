@@ -2,9 +2,11 @@
 // response, problem documents for every client mistake, authorisation by role and organisation,
 // and all-or-nothing writes.
 import { sql } from 'drizzle-orm';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { newId } from '../../src/server/platform/db/ids.ts';
+import { queryRows } from '../../src/server/platform/db/query-rows.ts';
 import { deals, organisations } from '../../src/server/platform/db/schema.ts';
 import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import { defineRoute } from '../../src/server/platform/http/define-route.ts';
@@ -75,7 +77,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const inject = (options: Parameters<TestVigil['vigil']['app']['inject']>[0]) => server.vigil.app.inject(options);
+const inject = (options: InjectOptions) => server.vigil.app.inject(options);
 
 function expectSecurityHeaders(headers: Record<string, unknown>) {
   expect(headers['content-security-policy']).toMatch(/default-src 'self'/);
@@ -103,11 +105,20 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('logs every request with its request id', async () => {
+  it('logs every request once, with its request id, route, status and duration', async () => {
     await inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-log-5678' } });
-    const lines = server.logs.lines.filter((line) => line.includes('trace-log-5678')).map((line) => JSON.parse(line));
-    expect(lines.length).toBeGreaterThanOrEqual(2);
-    for (const line of lines) expect(line.requestId).toBe('trace-log-5678');
+    await inject({ method: 'GET', url: '/api/nothing', headers: { 'x-request-id': 'trace-log-9999' } });
+    const linesOf = (id: string) =>
+      server.logs.lines.filter((line) => line.includes(id)).map((line) => JSON.parse(line));
+    const [access] = linesOf('trace-log-5678');
+    expect(linesOf('trace-log-5678')).toHaveLength(1);
+    expect(access).toMatchObject({
+      requestId: 'trace-log-5678',
+      req: { method: 'GET', url: '/healthz', route: '/healthz' },
+      res: { statusCode: 200 },
+    });
+    expect(typeof access.durationMs).toBe('number');
+    expect(linesOf('trace-log-9999').at(-1)).toMatchObject({ requestId: 'trace-log-9999', res: { statusCode: 404 } });
   });
 
   it('sends the security headers on API, static, SPA, 404, 405 and error responses', async () => {
@@ -312,8 +323,11 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
       schema: { params: z.object({ orgId: z.uuid() }), responses: { 200: z.object({}) } },
       handler: ({ tenant }) =>
         tenant(async (transaction) => {
-          const result = await transaction.execute(sql`SELECT current_setting('app.request_id') AS id`);
-          seen.push((result.rows[0] as { id: string }).id);
+          const result = await queryRows<Record<string, unknown>>(
+            transaction,
+            sql`SELECT current_setting('app.request_id') AS id`,
+          );
+          seen.push((result[0] as { id: string }).id);
           return {};
         }),
     });

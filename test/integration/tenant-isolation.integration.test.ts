@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/server/platform/db/ids.ts';
 import { openPostgres } from '../../src/server/platform/db/open-postgres.ts';
+import { queryRows } from '../../src/server/platform/db/query-rows.ts';
 import { deals, organisations } from '../../src/server/platform/db/schema.ts';
 import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import { databaseErrorOf, ROW_LEVEL_SECURITY_VIOLATION } from '../helpers/expect-rejection.ts';
@@ -43,9 +44,9 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
     const rows = await withTenantTransaction(
       testDatabase.database,
       { orgId: orgA, userId: null, requestId: 'r1' },
-      (transaction) => transaction.execute(sql`SELECT * FROM deals`),
+      (transaction) => queryRows<Record<string, unknown>>(transaction, sql`SELECT * FROM deals`),
     );
-    const names = rows.rows.map((row) => (row as { name: string }).name);
+    const names = rows.map((row) => (row as { name: string }).name);
     expect(names).toEqual(['CANARY-A deal']);
   });
 
@@ -67,7 +68,7 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
     expect(
       await databaseErrorOf(
         withTenantTransaction(testDatabase.database, { orgId: orgA, userId: null, requestId: 'r3' }, (transaction) =>
-          transaction.execute(sql`UPDATE deals SET org_id = ${orgB}`),
+          queryRows<Record<string, unknown>>(transaction, sql`UPDATE deals SET org_id = ${orgB}`),
         ),
       ),
     ).toMatch(ROW_LEVEL_SECURITY_VIOLATION);
@@ -75,15 +76,19 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
       testDatabase.database,
       { orgId: orgA, userId: null, requestId: 'r4' },
       (transaction) =>
-        transaction.execute(sql`UPDATE deals SET name = 'overwritten' WHERE org_id = ${orgB} RETURNING id`),
+        queryRows<Record<string, unknown>>(
+          transaction,
+          sql`UPDATE deals SET name = 'overwritten' WHERE org_id = ${orgB} RETURNING id`,
+        ),
     );
-    expect(updated.rows).toHaveLength(0);
+    expect(updated).toHaveLength(0);
     const deleted = await withTenantTransaction(
       testDatabase.database,
       { orgId: orgA, userId: null, requestId: 'r5' },
-      (transaction) => transaction.execute(sql`DELETE FROM deals WHERE org_id = ${orgB} RETURNING id`),
+      (transaction) =>
+        queryRows<Record<string, unknown>>(transaction, sql`DELETE FROM deals WHERE org_id = ${orgB} RETURNING id`),
     );
-    expect(deleted.rows).toHaveLength(0);
+    expect(deleted).toHaveLength(0);
     const bRows = await testDatabase.adminQuery<{ name: string }>('SELECT name FROM deals WHERE org_id = $1', [orgB]);
     expect(bRows.map((row) => row.name)).toEqual(['CANARY-B deal']);
   });
@@ -94,9 +99,9 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
     const platformVisible = await withPlatformTransaction(
       testDatabase.database,
       { userId: null, requestId: 'r6' },
-      (transaction) => transaction.execute(sql`SELECT * FROM deals`),
+      (transaction) => queryRows<Record<string, unknown>>(transaction, sql`SELECT * FROM deals`),
     );
-    expect(platformVisible.rows).toHaveLength(0);
+    expect(platformVisible).toHaveLength(0);
     expect(
       await databaseErrorOf(
         testDatabase.database.query("INSERT INTO deals (org_id, id, name, stage) VALUES ($1, $2, 'orphan', 'x')", [
@@ -118,10 +123,11 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
         database,
         { orgId: orgA, userId: 'user-1', requestId: 'r7' },
         async (transaction) => {
-          const result = await transaction.execute(
+          const [row] = await queryRows<{ pid: number; org: string }>(
+            transaction,
             sql`SELECT pg_backend_pid() AS pid, current_setting('app.org_id', true) AS org`,
           );
-          return result.rows[0] as { pid: number; org: string };
+          return row as { pid: number; org: string };
         },
       );
       expect(first.org).toBe(orgA);
@@ -141,9 +147,10 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
     const seen = await withTenantTransaction(
       testDatabase.database,
       { orgId: orgA, userId: 'u', requestId: 'req-trace-1234' },
-      (transaction) => transaction.execute(sql`SELECT current_setting('app.request_id') AS request_id`),
+      (transaction) =>
+        queryRows<Record<string, unknown>>(transaction, sql`SELECT current_setting('app.request_id') AS request_id`),
     );
-    expect((seen.rows[0] as { request_id: string }).request_id).toBe('req-trace-1234');
+    expect((seen[0] as { request_id: string }).request_id).toBe('req-trace-1234');
   });
 });
 

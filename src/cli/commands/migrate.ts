@@ -1,6 +1,6 @@
 import { applyMigrations, readMigrationFiles } from '../../server/platform/db/migrations.ts';
-import { openPglite } from '../../server/platform/db/open-pglite.ts';
 import { migratePostgres } from '../../server/platform/db/open-database.ts';
+import { openPglite } from '../../server/platform/db/open-pglite.ts';
 import type { CliCommand } from '../cli-command.ts';
 
 export const migrateCommand: CliCommand = {

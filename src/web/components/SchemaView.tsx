@@ -50,7 +50,8 @@ function constraints(schema: unknown): string[] {
   if (typeof schema.maxLength === 'number') out.push(`max length ${schema.maxLength}`);
   if (typeof schema.minItems === 'number') out.push(`min items ${schema.minItems}`);
   if (typeof schema.maxItems === 'number') out.push(`max items ${schema.maxItems}`);
-  if (typeof schema.pattern === 'string') out.push(`pattern ${schema.pattern}`);
+  // A format (uuid, email…) says more than the long regex generators emit alongside it.
+  if (typeof schema.pattern === 'string' && typeof schema.format !== 'string') out.push(`pattern ${schema.pattern}`);
   if ('default' in schema) out.push(`default ${JSON.stringify(schema.default)}`);
   return out;
 }

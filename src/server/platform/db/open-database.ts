@@ -20,7 +20,7 @@ export async function openDatabase(
     const embedded = await openPglite({ dataDir: databaseConfig.dataDir });
     try {
       const migrationsApplied = options.migrate ? await applyMigrations(embedded.migrationConnection) : [];
-      await embedded.useRuntimeRole();
+      await embedded.switchToRuntimeRole();
       return { database: embedded.database, migrationsApplied };
     } catch (error) {
       await embedded.database.close();

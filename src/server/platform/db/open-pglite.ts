@@ -14,7 +14,7 @@ import { schema } from './schema.ts';
 export async function openPglite(options: { dataDir: string | null }): Promise<{
   database: Database;
   migrationConnection: MigrationConnection;
-  useRuntimeRole(): Promise<void>;
+  switchToRuntimeRole(): Promise<void>;
 }> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const client = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
@@ -51,7 +51,7 @@ export async function openPglite(options: { dataDir: string | null }): Promise<{
   return {
     database: { kind: 'pglite', orm, query, close },
     migrationConnection,
-    async useRuntimeRole() {
+    async switchToRuntimeRole() {
       await client.exec('SET ROLE vigil_runtime');
     },
   };

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { authorize } from '../authz/authorize.ts';
 import type { Authenticator } from '../authz/caller.ts';
@@ -90,8 +96,7 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     loggerInstance: logger,
     ...(https ? { https } : {}),
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     onProtoPoisoning: 'error',
@@ -121,20 +126,24 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     registered.push({ method: options.method, url: options.url, config: options.config });
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Synchronous hooks with `done`: they run on every request, and an async hook costs a promise.
+  app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
     if (request.protocol === 'https') reply.header('strict-transport-security', HSTS);
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // One access-log line per request, written when it completes (Fastify's own request logging,
+  // two lines per request, is disabled).
+  app.addHook('onResponse', (request, reply, done) => {
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
-    metrics.observeRequest(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode },
-      seconds,
-    );
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, seconds);
+    request.log.info({ req: request, res: reply, durationMs: Math.round(seconds * 1e6) / 1e3 }, 'request completed');
+    done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Caller } from '../authz/caller.ts';
 import type { RoutePermission } from '../authz/authorize.ts';
+import type { Caller } from '../authz/caller.ts';
 import type { Transaction } from '../db/database.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

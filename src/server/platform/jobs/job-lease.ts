@@ -19,7 +19,8 @@ export function leaseStillHeld(lease: JobLease): SQL {
   return and(
     eq(jobs.id, lease.jobId),
     eq(jobs.state, 'running'),
-
+    eq(jobs.lockedBy, lease.workerId),
+    eq(jobs.attempts, lease.attempts),
   ) as SQL;
 }
 

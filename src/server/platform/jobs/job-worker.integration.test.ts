@@ -173,7 +173,7 @@ describe('job worker', () => {
     const failures = log.entries.filter((entry) => entry.level === 'warn' && entry.message === 'job failed');
     expect(failures.map((entry) => (entry.fields as { attempts: number }).attempts)).toEqual([1, 2, 3]);
     expect(failures[0]?.fields).toMatchObject({ jobId: id, kind: 'test.flaky' });
-    expect((failures[0]?.fields as { err: unknown }).err).toBeInstanceOf(Error);
+    expect((failures[0]?.fields as { err?: unknown } | undefined)?.err).toBeInstanceOf(Error);
   });
 
   it('survives handlers that throw synchronously, reject with non-errors or huge messages', async () => {
@@ -202,24 +202,35 @@ describe('job worker', () => {
   });
 
   it('recovers a job whose worker crashed, and ignores the crashed worker completing late', async () => {
-    const started = deferred();
-    const release = deferred();
+    const aStarted = deferred();
+    const aRelease = deferred();
     const a = worker(
       {
         'test.slow': async () => {
-          started.resolve();
-          await release.promise; // worker A "crashes": its handler never returns in time
+          aStarted.resolve();
+          await aRelease.promise; // worker A "crashes": its handler does not return in time
           throw new Error('late failure from the stalled worker');
         },
       },
       'worker-a',
     );
+    const bStarted = deferred();
+    const bRelease = deferred();
     let bRuns = 0;
-    const b = worker({ 'test.slow': async () => void (bRuns += 1) }, 'worker-b');
+    const b = worker(
+      {
+        'test.slow': async () => {
+          bRuns += 1;
+          bStarted.resolve();
+          await bRelease.promise;
+        },
+      },
+      'worker-b',
+    );
     const id = await enqueue('test.slow', { maxAttempts: 3 });
 
     const aRun = a.runOnce();
-    await started.promise;
+    await aStarted.promise;
     expect(await row(id)).toMatchObject({ state: 'running', locked_by: 'worker-a', attempts: 1 });
 
     // While A's lease holds, nobody else may take the job.
@@ -227,21 +238,66 @@ describe('job worker', () => {
     expect(await b.runOnce()).toBe(0);
 
     clock.advance(1);
-    expect(await b.runOnce()).toBe(1);
-    expect(bRuns).toBe(1);
-    const recovered = await row(id);
-    expect(recovered).toMatchObject({ state: 'succeeded', attempts: 2, locked_by: null });
+    const bRun = b.runOnce();
+    await bStarted.promise;
+    expect(await row(id)).toMatchObject({ state: 'running', locked_by: 'worker-b', attempts: 2 });
 
-    // A wakes up and reports a failure: it no longer holds the lease, so nothing changes.
-    clock.advance(1_000);
-    release.resolve();
+    // A wakes up while B is still running and reports a failure: it no longer holds the lease,
+    // so it must neither requeue the job nor touch B's lock.
+    aRelease.resolve();
     expect(await aRun).toBe(1);
-    const after = await row(id);
-    expect(after).toMatchObject({ state: 'succeeded', attempts: 2, locked_by: null, last_error: null });
-    expect(time(after.finished_at)).toBe(time(recovered.finished_at));
+    expect(await row(id)).toMatchObject({ state: 'running', locked_by: 'worker-b', attempts: 2, last_error: null });
     expect(
       log.entries.some((entry) => entry.message === 'job outcome discarded: lease was lost to another worker'),
     ).toBe(true);
+
+    bRelease.resolve();
+    expect(await bRun).toBe(1);
+    expect(bRuns).toBe(1);
+    const recovered = await row(id);
+    expect(recovered).toMatchObject({ state: 'succeeded', attempts: 2, locked_by: null, last_error: null });
+    expect(time(recovered.finished_at)).toBe(clock.now().getTime());
+  });
+
+  it('ignores a stale run when the same worker re-claimed its own expired job', async () => {
+    const runs: { started: ReturnType<typeof deferred<void>>; release: ReturnType<typeof deferred<'fail' | 'ok'>> }[] =
+      [];
+    const nextRun = () => {
+      const run = { started: deferred(), release: deferred<'fail' | 'ok'>() };
+      runs.push(run);
+      return run;
+    };
+    const pending = [nextRun(), nextRun()];
+    const a = worker(
+      {
+        'test.stall': async () => {
+          const run = pending.shift();
+          if (!run) throw new Error('unexpected extra run');
+          run.started.resolve();
+          if ((await run.release.promise) === 'fail') throw new Error('stale run failed');
+        },
+      },
+      'worker-a',
+    );
+    const id = await enqueue('test.stall', { maxAttempts: 3 });
+    const [first, second] = runs;
+    if (!first || !second) throw new Error('runs not prepared');
+
+    const firstRun = a.runOnce();
+    await first.started.promise;
+    clock.advance(LEASE_MS + 1);
+    const secondRun = a.runOnce();
+    await second.started.promise;
+    expect(await row(id)).toMatchObject({ state: 'running', locked_by: 'worker-a', attempts: 2 });
+
+    // Same worker id, but the claim is attempt 2 now: attempt 1's failure must not requeue it.
+    first.release.resolve('fail');
+    await firstRun;
+    expect(await row(id)).toMatchObject({ state: 'running', locked_by: 'worker-a', attempts: 2, last_error: null });
+
+    second.release.resolve('ok');
+    await secondRun;
+    expect(await row(id)).toMatchObject({ state: 'succeeded', attempts: 2, locked_by: null });
   });
 
   it('fails, without running it again, a job whose final attempt lost its lease', async () => {
@@ -257,7 +313,14 @@ describe('job worker', () => {
       'worker-a',
     );
     let bRuns = 0;
-    const b = worker({ 'test.poison': async () => void (bRuns += 1) }, 'worker-b');
+    const b = worker(
+      {
+        'test.poison': async () => {
+          bRuns += 1;
+        },
+      },
+      'worker-b',
+    );
     const id = await enqueue('test.poison', { maxAttempts: 1 });
 
     const aRun = a.runOnce();

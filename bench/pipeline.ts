@@ -1,0 +1,71 @@
+// Throughput of Vigil's full request pipeline on a public route, as a ratio to a bare Fastify
+// route measured in the same run on the same machine. Servers run in their own processes;
+// autocannon drives them from this one over loopback.
+//   npm run bench                      (BENCH_DURATION=seconds per round, default 8)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import autocannon from 'autocannon';
+
+const duration = Number(process.env.BENCH_DURATION ?? 8);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+
+async function startServer(script: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buffer = '';
+  child.stdout?.setEncoding('utf8');
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: string) => {
+      buffer += chunk;
+      const match = /READY (\S+)/.exec(buffer);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+async function stopServer(server: { child: ChildProcess }) {
+  server.child.kill('SIGTERM');
+  await once(server.child, 'exit');
+}
+
+async function measure(url: string): Promise<number> {
+  const result = await autocannon({ url, connections, duration, pipelining: 1 });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+const bare = await startServer('bench/servers/bare-fastify.ts');
+const vigil = await startServer('bench/servers/vigil-server.ts');
+try {
+  // Warm both up (JIT, connection setup) before counting.
+  await autocannon({ url: `${bare.url}/healthz`, connections, duration: 2 });
+  await autocannon({ url: `${vigil.url}/healthz`, connections, duration: 2 });
+  const bareRates: number[] = [];
+  const vigilRates: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    bareRates.push(await measure(`${bare.url}/healthz`));
+    vigilRates.push(await measure(`${vigil.url}/healthz`));
+  }
+  const bareRate = median(bareRates);
+  const vigilRate = median(vigilRates);
+  console.log(`autocannon -c ${connections} -d ${duration}, ${rounds} alternating rounds, medians`);
+  console.log(`bare Fastify GET /healthz            ${bareRate.toFixed(0).padStart(8)} req/s   1.00`);
+  console.log(
+    `Vigil pipeline GET /healthz          ${vigilRate.toFixed(0).padStart(8)} req/s   ${(vigilRate / bareRate).toFixed(2)}`,
+  );
+  console.log(`ratio vigil/bare: ${(vigilRate / bareRate).toFixed(3)}`);
+} finally {
+  await stopServer(bare);
+  await stopServer(vigil);
+}

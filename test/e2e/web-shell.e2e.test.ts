@@ -1,0 +1,112 @@
+// The web app in a real browser (Debian's chromium) against a real server on a free port:
+// every page loads under the strict CSP with no console errors and no CSP violations.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/server/config.ts';
+import { createVigil, type Vigil } from '../../src/server/main.ts';
+import { loadStaticFiles } from '../../src/server/platform/http/static-files.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+import { createLogCapture } from '../helpers/test-vigil.ts';
+
+const SCREENSHOTS = path.resolve('test-results/screenshots');
+
+let testDatabase: TestDatabase;
+let vigil: Vigil;
+let baseUrl: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  const staticFiles = loadStaticFiles();
+  if (!staticFiles.has('/index.html')) throw new Error('dist/web is not built: run `npm run build:web` first');
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  testDatabase = await createTestDatabase();
+  vigil = await createVigil({
+    config: loadConfig({ VIGIL_PROFILE: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+    database: testDatabase.database,
+    logDestination: createLogCapture().stream,
+    worker: false,
+    staticFiles,
+  });
+  baseUrl = await vigil.listen();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await vigil?.close();
+  await testDatabase?.close();
+});
+
+type PageProblems = { consoleErrors: string[]; violations: string[] };
+
+async function openPage(url: string): Promise<{ page: Page; problems: PageProblems }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const problems: PageProblems = { consoleErrors: [], violations: [] };
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.consoleErrors.push(`pageerror: ${error.message}`));
+  await page.exposeFunction('__reportCspViolation', (text: string) => problems.violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
+        `${event.violatedDirective} blocked ${event.blockedURI}`,
+      );
+    });
+  });
+  await page.goto(`${baseUrl}${url}`, { waitUntil: 'networkidle' });
+  return { page, problems };
+}
+
+describe('web app shell in chromium', () => {
+  it('shows the status page with the database kind, version and migrations — no console errors or CSP violations', async () => {
+    const { page, problems } = await openPage('/status');
+    await page.getByTestId('status-database-kind').waitFor();
+    expect((await page.getByTestId('status-database-kind').textContent())?.toLowerCase()).toContain('pglite');
+    expect(await page.getByTestId('status-version').textContent()).toContain(vigil.config.version);
+    expect(await page.getByTestId('status-migrations').textContent()).toMatch(/up to date|0001_foundation/i);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'status.png'), fullPage: true });
+    expect(problems).toEqual({ consoleErrors: [], violations: [] });
+    await page.context().close();
+  });
+
+  it('renders the overview, API reference, a problem type and the not-found page cleanly', async () => {
+    for (const [url, name] of [
+      ['/', 'overview'],
+      ['/api-docs', 'api-docs'],
+      ['/problems/validation-failed', 'problem-type'],
+      ['/no/such/page', 'not-found'],
+    ] as const) {
+      const { page, problems } = await openPage(url);
+      await page.getByTestId('app-shell').waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      expect({ url, ...problems }).toEqual({ url, consoleErrors: [], violations: [] });
+      await page.context().close();
+    }
+  });
+
+  it('navigates from the sidebar without a full reload', async () => {
+    const { page, problems } = await openPage('/');
+    await page.getByTestId('nav-status').click();
+    await page.getByTestId('status-database-kind').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/status');
+    expect(problems).toEqual({ consoleErrors: [], violations: [] });
+    await page.context().close();
+  });
+});
