@@ -71,6 +71,8 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
   } as const;
   const { database } = await openDatabase(databaseConfig, { migrate: true });
   const ownerPool = new pg.Pool({ connectionString: ownerUrl, max: 2 });
+  // DROP DATABASE ... WITH (FORCE) below may terminate a connection that is still closing.
+  ownerPool.on('error', () => {});
   return {
     database,
     databaseConfig,

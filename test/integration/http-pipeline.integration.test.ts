@@ -140,9 +140,28 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
     expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200, 404, 405, 400, 401]);
   });
 
-  it('sends HSTS only over TLS (here: a trusted proxy says https)', async () => {
-    const plain = await inject({ method: 'GET', url: '/healthz' });
+  it('sends HSTS only when the request came over TLS (here: via a declared TLS proxy)', async () => {
+    const plain = await inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-proto': 'https' } });
     expect(plain.headers['strict-transport-security']).toBeUndefined();
+    const proxied = await startTestVigil({ environment: { TRUST_PROXY: '127.0.0.1' } });
+    try {
+      const viaProxy = await proxied.vigil.app.inject({
+        method: 'GET',
+        url: '/api/nothing',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(viaProxy.headers['strict-transport-security']).toMatch(/max-age=\d{8}; includeSubDomains/);
+      const spoofed = await proxied.vigil.app.inject({
+        method: 'GET',
+        url: '/healthz',
+        remoteAddress: '203.0.113.9',
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(spoofed.headers['strict-transport-security']).toBeUndefined();
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('marks API responses no-store and hashed assets immutable', async () => {
