@@ -23,10 +23,7 @@ function usage(): string {
 }
 
 /** Runs the CLI; resolves to the process exit code. */
-export async function runCli(
-  argv: string[],
-  io: CliIo = { stdout: process.stdout, stderr: process.stderr, environment: process.env },
-): Promise<number> {
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout.write(`${usage()}\n`);
     return argv.length === 0 ? 1 : 0;

@@ -103,12 +103,10 @@ export function RichText({ text }: { text: string }) {
     <>
       {parts.map((part, index) =>
         index % 2 === 1 ? (
-          // biome-ignore lint/suspicious/noArrayIndexKey: static text split, order never changes
           <code key={index} className="inline-code">
             {part}
           </code>
         ) : (
-          // biome-ignore lint/suspicious/noArrayIndexKey: static text split, order never changes
           <Fragment key={index}>{part}</Fragment>
         ),
       )}

@@ -26,12 +26,10 @@ function PathText({ path }: { path: string }) {
     <span className="path">
       {parts.map((part, index) =>
         part.startsWith('{') ? (
-          // biome-ignore lint/suspicious/noArrayIndexKey: parts of a fixed string
           <span key={index} className="path-param">
             {part}
           </span>
         ) : (
-          // biome-ignore lint/suspicious/noArrayIndexKey: parts of a fixed string
           <Fragment key={index}>{part}</Fragment>
         ),
       )}

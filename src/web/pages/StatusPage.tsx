@@ -110,7 +110,7 @@ function DatabasePanel({ status }: { status: Status }) {
 function MigrationsPanel({ status }: { status: Status }) {
   const { applied, pending } = status.migrations;
   const summary = migrationsLabel(status);
-  const now = Date.parse(status.serverTime) || Date.now();
+  const now = Date.parse(status.serverTime);
   const rows = [...applied].sort((a, b) => b.appliedAt.localeCompare(a.appliedAt) || b.name.localeCompare(a.name));
   return (
     <Card className="panel panel-flush">

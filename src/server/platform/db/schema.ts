@@ -65,7 +65,9 @@ export const jobs = pgTable(
     id: uuid('id').primaryKey(),
     kind: text('kind').notNull(),
     orgId: uuid('org_id').references(() => organisations.id, { onDelete: 'cascade' }),
-    payload: jsonb('payload').notNull().default(sql`'{}'::jsonb`),
+    payload: jsonb('payload')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     state: text('state', { enum: ['queued', 'running', 'succeeded', 'failed'] })
       .notNull()
       .default('queued'),

@@ -59,7 +59,7 @@ export type RouteDefinition<
   handler(context: RouteContext<Infer<ParamsSchema>, Infer<QuerySchema>, Infer<BodySchema>>): Promise<unknown>;
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: the registry holds routes of every schema shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds routes of every schema shape
 export type AnyRouteDefinition = RouteDefinition<any, any, any>;
 
 /** Identity function that gives a route definition its inferred types. */

@@ -4,9 +4,7 @@ import { jobs } from '../db/schema.ts';
 import { type JobLease, leaseStillHeld } from './job-lease.ts';
 
 export type JobOutcome =
-  | { state: 'succeeded' }
-  | { state: 'queued'; runAt: Date; error: unknown }
-  | { state: 'failed'; error: unknown };
+  { state: 'succeeded' } | { state: 'queued'; runAt: Date; error: unknown } | { state: 'failed'; error: unknown };
 
 const MAX_ERROR_BYTES = 2_048;
 

@@ -10,8 +10,7 @@ import { jobs } from '../db/schema.ts';
  * is never a job for a change that did not happen, nor a change whose job was lost.
  */
 export type EnqueueJobContext = { clock: Clock } & (
-  | { database: Database; transaction?: undefined }
-  | { transaction: Transaction; database?: undefined }
+  { database: Database; transaction?: undefined } | { transaction: Transaction; database?: undefined }
 );
 
 export type EnqueueJobInput = {
