@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { MasterKeyError, readMasterKeyFile } from './platform/crypto/master-key.ts';
 
 /**
  * The one place that reads the environment. Parsed once at start-up into a frozen object;
  * every problem is reported together so an operator fixes them in one go.
  */
 
-/** Well-known development master key. Production refuses to start with it. */
+/**
+ * Well-known master key of the test profile (tests must be reproducible). Development generates a
+ * random key into the data directory instead; production refuses both.
+ */
 export const DEVELOPMENT_MASTER_KEY = Buffer.alloc(32, 0x76).toString('base64');
 
 const booleanFlag = z
@@ -61,7 +65,11 @@ export type Config = Readonly<{
     | { kind: 'pglite'; dataDir: string | null }
     | { kind: 'postgres'; url: string; migrationUrl: string; poolSize: number }
   >;
-  masterKey: Buffer;
+  /**
+   * The KEK from VIGIL_MASTER_KEY or VIGIL_MASTER_KEY_FILE; null in development without one (a
+   * key is then generated into the data directory at start, see resolveMasterKey).
+   */
+  masterKey: Buffer | null;
   trustProxy: string[] | boolean;
   tls: Readonly<{ certFile: string; keyFile: string }> | null;
   logLevel: string;
@@ -129,14 +137,19 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   const dataDir = path.resolve(env.VIGIL_DATA_DIR);
 
   let masterKey: Buffer | null = null;
+  let developmentKeyFile = false;
   if (env.VIGIL_MASTER_KEY) masterKey = Buffer.from(env.VIGIL_MASTER_KEY, 'base64');
   else if (env.VIGIL_MASTER_KEY_FILE) {
     try {
-      const fileKey = Buffer.from(readFileSync(env.VIGIL_MASTER_KEY_FILE, 'utf8').trim(), 'base64');
-      if (fileKey.length !== 32) problems.push('VIGIL_MASTER_KEY_FILE: must contain 32 bytes, base64-encoded');
-      else masterKey = fileKey;
-    } catch {
-      problems.push(`VIGIL_MASTER_KEY_FILE: cannot read ${env.VIGIL_MASTER_KEY_FILE}`);
+      const file = readMasterKeyFile(env.VIGIL_MASTER_KEY_FILE);
+      masterKey = file.key;
+      developmentKeyFile = file.development;
+    } catch (error) {
+      problems.push(
+        error instanceof MasterKeyError
+          ? 'VIGIL_MASTER_KEY_FILE: must contain 32 bytes, base64-encoded'
+          : `VIGIL_MASTER_KEY_FILE: cannot read ${env.VIGIL_MASTER_KEY_FILE}`,
+      );
     }
   }
 
@@ -147,7 +160,11 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
 
   if (profile === 'production') {
     if (!masterKey) problems.push('VIGIL_MASTER_KEY: required in production (or VIGIL_MASTER_KEY_FILE)');
-    else if (masterKey.equals(Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64')) || new Set(masterKey).size < 8) {
+    else if (
+      developmentKeyFile ||
+      masterKey.equals(Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64')) ||
+      new Set(masterKey).size < 8
+    ) {
       problems.push('VIGIL_MASTER_KEY: the development default or a low-entropy key cannot be used in production');
     }
     if (!env.TLS_CERT && trustProxy === false) {
@@ -175,7 +192,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     host: env.HOST,
     dataDir,
     database: Object.freeze(database),
-    masterKey: masterKey ?? Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64'),
+    masterKey: masterKey ?? (profile === 'test' ? Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64') : null),
     trustProxy,
     tls: env.TLS_CERT && env.TLS_KEY ? Object.freeze({ certFile: env.TLS_CERT, keyFile: env.TLS_KEY }) : null,
     logLevel: env.LOG_LEVEL,

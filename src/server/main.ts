@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from './config.ts';
+import { appendAuditEvent } from './modules/audit/append-audit-event.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
 import { seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
@@ -8,7 +9,10 @@ import { webAppRoutes } from './modules/system/web-app-routes.ts';
 import { type Authenticator, noAuthentication } from './platform/authz/caller.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import type { Database } from './platform/db/database.ts';
+import { createKeyring, type Keyring } from './platform/crypto/keyring.ts';
+import { resolveMasterKey } from './platform/crypto/resolve-master-key.ts';
 import { openDatabase } from './platform/db/open-database.ts';
+import { transactionQuery } from './platform/db/query-rows.ts';
 import { createHttpServer } from './platform/http/create-http-server.ts';
 import type { AnyRouteDefinition } from './platform/http/define-route.ts';
 import { loadStaticFiles, type StaticFile } from './platform/http/static-files.ts';
@@ -24,6 +28,8 @@ export type Vigil = {
   logger: Logger;
   clock: Clock;
   worker: JobWorker | null;
+  /** Envelope encryption for secret columns (integration tokens, webhook secrets, TOTP, keys). */
+  keyring: Keyring;
   routes: readonly AnyRouteDefinition[];
   /** Listens on config.host:config.port; resolves to the base URL. */
   listen(): Promise<string>;
@@ -59,6 +65,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     level: config.logLevel,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
+  const masterKey = resolveMasterKey(config, logger);
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.database, { migrate: true })).database;
 
@@ -67,6 +74,9 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       const seeded = await seedDemoOrganisation({ database, clock });
       if (seeded.created) logger.info({ orgId: seeded.orgId }, 'demo organisation seeded');
     }
+    const keyring = createKeyring({ database, masterKey });
+    // Fail at start, not at the first secret, when the master key does not match the data keys.
+    await keyring.activeVersion();
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
     const routes: AnyRouteDefinition[] = [];
@@ -91,6 +101,8 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       metrics,
       authenticate: options.authenticate ?? noAuthentication,
       routes,
+      clock,
+      recordAudit: (transaction, record) => appendAuditEvent(transactionQuery(transaction), record),
     });
     await app.ready();
     const worker = runWorker ? createJobWorker({ database, clock, log: logger, handlers: jobHandlers() }) : null;
@@ -103,6 +115,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       logger,
       clock,
       worker,
+      keyring,
       routes,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });

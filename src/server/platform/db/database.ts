@@ -26,6 +26,8 @@ export type MigrationConnection = {
   kind: DatabaseKind;
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   execScriptInTransaction(script: string, after: (query: MigrationConnection['query']) => Promise<void>): Promise<void>;
+  /** Runs `work` in one transaction on this connection. */
+  inTransaction<T>(work: (query: MigrationConnection['query']) => Promise<T>): Promise<T>;
   /** Serialises concurrent migrators (several replicas starting at once). */
   withMigrationLock<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.ts';
-import type { Database } from './database.ts';
+import type { Database, MigrationConnection } from './database.ts';
 import { applyMigrations } from './migrations.ts';
 import { openPglite } from './open-pglite.ts';
 import { openPostgres, openPostgresMigrationConnection } from './open-postgres.ts';
@@ -75,4 +75,18 @@ export async function assertUnprivilegedRuntimeRole(database: Database): Promise
         'Run migrations as a separate owner role via DATABASE_MIGRATION_URL.',
     );
   }
+}
+
+/**
+ * An owner-level connection for operations that must see every organisation at once and are
+ * run by an operator, not by a request: migrations, key rotation, audit verification, backups.
+ * On PGlite it is the embedded superuser session (the server must not be running on the same
+ * data directory); on PostgreSQL, DATABASE_MIGRATION_URL.
+ */
+export async function openOwnerConnection(databaseConfig: Config['database']): Promise<MigrationConnection> {
+  if (databaseConfig.kind === 'pglite') {
+    const embedded = await openPglite({ dataDir: databaseConfig.dataDir });
+    return embedded.migrationConnection;
+  }
+  return openPostgresMigrationConnection(databaseConfig.migrationUrl);
 }

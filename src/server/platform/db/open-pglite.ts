@@ -43,6 +43,10 @@ export async function openPglite(options: { dataDir: string | null }): Promise<{
         );
       });
     },
+    inTransaction: (work) =>
+      client.transaction((transaction) =>
+        work(async <Row>(text: string, params: unknown[] = []) => (await transaction.query<Row>(text, params)).rows),
+      ),
     // One process owns a PGlite data directory, so there is no concurrent migrator.
     withMigrationLock: (work) => work(),
     close,

@@ -58,6 +58,17 @@ export async function openPostgresMigrationConnection(url: string): Promise<Migr
         throw error;
       }
     },
+    async inTransaction(work) {
+      await client.query('BEGIN');
+      try {
+        const result = await work(query);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    },
     async withMigrationLock(work) {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {

@@ -87,7 +87,43 @@ export const jobs = pgTable(
   ],
 );
 
-export const schema = { organisations, deals, jobs };
+/** Platform table: data keys (DEKs) wrapped by the master key. See platform/crypto/keyring.ts. */
+export const dataKeys = pgTable('data_keys', {
+  version: integer('version').primaryKey(),
+  state: text('state', { enum: ['active', 'retiring', 'retired'] }).notNull(),
+  wrappedKey: text('wrapped_key'),
+  kekFingerprint: text('kek_fingerprint').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
+});
+
+/**
+ * The audit log: per-organisation chains and the platform chain (org_id NULL), append-only,
+ * hash-chained. RLS shows a tenant transaction its organisation's chain and a platform
+ * transaction the platform chain.
+ */
+export const auditEvents = pgTable('audit_events', {
+  id: uuid('id').primaryKey(),
+  orgId: uuid('org_id'),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+  actorUserId: uuid('actor_user_id'),
+  actorRole: text('actor_role'),
+  actorIp: text('actor_ip'),
+  actorUserAgent: text('actor_user_agent'),
+  action: text('action').notNull(),
+  outcome: text('outcome', { enum: ['success', 'denied', 'failure'] }).notNull(),
+  targetType: text('target_type'),
+  targetId: text('target_id'),
+  metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+  requestId: text('request_id'),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+export const schema = { organisations, deals, jobs, dataKeys, auditEvents };
 export type Organisation = typeof organisations.$inferSelect;
 export type Deal = typeof deals.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
+export type DataKey = typeof dataKeys.$inferSelect;
+export type AuditEvent = typeof auditEvents.$inferSelect;

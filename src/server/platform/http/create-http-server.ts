@@ -12,7 +12,9 @@ import type { Config } from '../../config.ts';
 import { authorize } from '../authz/authorize.ts';
 import type { Authenticator } from '../authz/caller.ts';
 import type { Database } from '../db/database.ts';
-import { withTenantTransaction } from '../db/tenant-transaction.ts';
+import type { Transaction } from '../db/database.ts';
+import { withPlatformTransaction, withTenantTransaction } from '../db/tenant-transaction.ts';
+import type { Clock } from '../clock.ts';
 import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
@@ -27,7 +29,22 @@ export type HttpServerDependencies = {
   metrics: Metrics;
   authenticate: Authenticator;
   routes: readonly AnyRouteDefinition[];
+  clock: Clock;
+  /** Writes one audit event inside the given transaction (the audit module provides it). */
+  recordAudit: RecordAudit;
 };
+
+export type AuditRecord = {
+  orgId: string | null;
+  actor: { userId: string | null; role: string | null; ip: string | null; userAgent: string | null };
+  action: string;
+  outcome: 'success' | 'denied' | 'failure';
+  target: { type: string; id: string } | null;
+  metadata: Record<string, unknown>;
+  requestId: string;
+  occurredAt: Date;
+};
+export type RecordAudit = (transaction: Transaction, record: AuditRecord) => Promise<unknown>;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -88,7 +105,7 @@ function routeMatcher(url: string): RegExp {
  * authorize → organisation-scoped transaction → handler; errors become problem documents.
  */
 export function createHttpServer(dependencies: HttpServerDependencies): FastifyInstance {
-  const { config, database, logger, metrics, authenticate, routes } = dependencies;
+  const { config, database, logger, metrics, routes } = dependencies;
   const https = config.tls
     ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile), minVersion: 'TLSv1.2' as const }
     : null;
@@ -189,14 +206,14 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     return sendProblem(reply, new AppError('not-found'));
   });
 
-  for (const route of routes) registerRoute(app, route, { database, authenticate });
+  for (const route of routes) registerRoute(app, route, dependencies);
   return app;
 }
 
 function registerRoute(
   app: FastifyInstance,
   route: AnyRouteDefinition,
-  dependencies: { database: Database; authenticate: Authenticator },
+  dependencies: Pick<HttpServerDependencies, 'database' | 'authenticate' | 'clock' | 'recordAudit'>,
 ): void {
   const needsOrganisation = route.permission !== 'public' && !route.permission.startsWith('platform:');
   if (needsOrganisation && !route.url.includes('/:orgId/') && !route.url.endsWith('/:orgId')) {
@@ -205,6 +222,10 @@ function registerRoute(
   if (route.permission.startsWith('platform:') && !route.url.startsWith('/api/admin/')) {
     throw new Error(`route ${route.method} ${route.url} has a platform permission outside /api/admin/`);
   }
+  const auditAction = 'action' in route.audit ? route.audit.action : null;
+  const auditRefusals = 'action' in route.audit && route.audit.sensitive === true;
+  const { database, clock, recordAudit } = dependencies;
+
   app.route({
     method: route.method,
     url: route.url,
@@ -218,13 +239,82 @@ function registerRoute(
       if (errors.length > 0) {
         throw new AppError('validation-failed', 'Some fields are invalid; see `errors`.', { errors });
       }
-      const caller = route.permission === 'public' ? null : await dependencies.authenticate(request);
       const rawOrgId = (request.params as Record<string, unknown>).orgId;
-      const { orgId } = authorize({
-        permission: route.permission,
-        caller,
-        pathOrgId: typeof rawOrgId === 'string' ? rawOrgId : undefined,
+      const pathOrgId = typeof rawOrgId === 'string' ? rawOrgId : undefined;
+
+      // What the route's audit event will say; the handler adds target and metadata.
+      const draft = {
+        target: null as { type: string; id: string } | null,
+        metadata: {} as Record<string, unknown>,
+        userId: null as string | null,
+        role: null as string | null,
+        written: false,
+      };
+      const auditRecord = (orgId: string | null, outcome: AuditRecord['outcome']): AuditRecord => ({
+        orgId,
+        actor: {
+          userId: draft.userId,
+          role: draft.role,
+          ip: request.ip,
+          userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+        },
+        action: auditAction as string,
+        outcome,
+        target: draft.target,
+        metadata: draft.metadata,
+        requestId: request.id,
+        occurredAt: clock.now(),
       });
+      // An event outside the handler's transaction (refusals, failures, handlers without one).
+      const recordStandalone = async (orgId: string | null, outcome: AuditRecord['outcome']) => {
+        const scope = { userId: draft.userId, requestId: request.id };
+        const write = (transaction: Transaction) => recordAudit(transaction, auditRecord(orgId, outcome));
+        await (orgId
+          ? withTenantTransaction(database, { ...scope, orgId }, write)
+          : withPlatformTransaction(database, scope, write));
+      };
+
+      let caller: Awaited<ReturnType<Authenticator>> = null;
+      let orgId: string | null;
+      try {
+        caller = route.permission === 'public' ? null : await dependencies.authenticate(request);
+        draft.userId = caller?.userId ?? null;
+        draft.role =
+          caller?.platformAdmin && route.permission.startsWith('platform:')
+            ? 'platform_admin'
+            : (caller?.membership?.role ?? null);
+        orgId = authorize({ permission: route.permission, caller, pathOrgId }).orgId;
+      } catch (error) {
+        if (auditRefusals && isAppError(error)) {
+          // A member refused for their role is the organisation's business; anyone else probing
+          // an organisation is the operator's (and must not be able to write into its chain).
+          const memberOfPathOrganisation =
+            caller?.membership?.orgId !== undefined && caller.membership.orgId === pathOrgId;
+          draft.metadata = {
+            ...draft.metadata,
+            status: error.status,
+            ...(pathOrgId && !memberOfPathOrganisation ? { orgId: pathOrgId } : {}),
+          };
+          await recordStandalone(memberOfPathOrganisation ? (pathOrgId as string) : null, 'denied');
+        }
+        throw error;
+      }
+
+      const inTransaction = <T>(scopeOrgId: string | null, work: (transaction: Transaction) => Promise<T>) => {
+        const run = async (transaction: Transaction) => {
+          const result = await work(transaction);
+          if (auditAction && !draft.written) {
+            await recordAudit(transaction, auditRecord(scopeOrgId, 'success'));
+            draft.written = true;
+          }
+          return result;
+        };
+        const scope = { userId: draft.userId, requestId: request.id };
+        return scopeOrgId
+          ? withTenantTransaction(database, { ...scope, orgId: scopeOrgId }, run)
+          : withPlatformTransaction(database, scope, run);
+      };
+
       const context: RouteContext<unknown, unknown, unknown> = {
         params: params.value,
         query: query.value,
@@ -238,14 +328,34 @@ function registerRoute(
         tenant: (work) => {
           if (!orgId)
             throw new Error(`route ${route.url} is not organisation-scoped; it cannot open a tenant transaction`);
-          return withTenantTransaction(
-            dependencies.database,
-            { orgId, userId: caller?.userId ?? null, requestId: request.id },
-            work,
-          );
+          return inTransaction(orgId, work);
+        },
+        platform: (work) => inTransaction(null, work),
+        audit: {
+          target: (type, id) => {
+            draft.target = { type, id };
+          },
+          metadata: (values) => {
+            draft.metadata = { ...draft.metadata, ...values };
+          },
+          actor: (userId) => {
+            draft.userId = userId;
+          },
         },
       };
-      return route.handler(context);
+      try {
+        const result = await route.handler(context);
+        if (auditAction && !draft.written) await recordStandalone(orgId, 'success');
+        return result;
+      } catch (error) {
+        if (auditRefusals && !draft.written) {
+          draft.metadata = { ...draft.metadata, status: isAppError(error) ? error.status : 500 };
+          await recordStandalone(orgId, isAppError(error) && error.status === 403 ? 'denied' : 'failure').catch(
+            (auditError: unknown) => request.log.error({ err: auditError }, 'could not record the failed attempt'),
+          );
+        }
+        throw error;
+      }
     },
   });
 }

@@ -10,7 +10,13 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Every route says what it audits, or why it does not: audit coverage is decided when the route
  * is written, not discovered later. Actions are stable dotted names (`member.role_changed`).
  */
-export type RouteAudit = { action: string } | { optOut: string };
+export type RouteAudit =
+  | {
+      action: string;
+      /** Also record refused attempts (401/403/404) and failures, not only successes. */
+      sensitive?: boolean;
+    }
+  | { optOut: string };
 
 export type RouteContext<Params, Query, Body> = {
   params: Params;
@@ -28,6 +34,15 @@ export type RouteContext<Params, Query, Body> = {
    * organisation permission have one; nothing else may open a tenant transaction.
    */
   tenant<T>(work: (transaction: Transaction) => Promise<T>): Promise<T>;
+  /** Runs `work` in a platform transaction (no organisation): platform routes and sign-in flows. */
+  platform<T>(work: (transaction: Transaction) => Promise<T>): Promise<T>;
+  /** Details for the audit event the route's declaration writes. */
+  audit: {
+    target(type: string, id: string): void;
+    metadata(values: Record<string, unknown>): void;
+    /** For public routes (sign-in): the user the event is about, once known. */
+    actor(userId: string): void;
+  };
 };
 
 type AnySchema = z.ZodType;
