@@ -1,13 +1,25 @@
 import { ConfigError, loadConfig } from '../server/config.ts';
+import { SealError } from '../server/platform/crypto/keyring.ts';
+import { MasterKeyError } from '../server/platform/crypto/master-key.ts';
 import { MigrationError } from '../server/platform/db/migrations.ts';
 import { UnsafeDatabaseRoleError } from '../server/platform/db/open-database.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
+import { CliUsageError } from './cli-usage-error.ts';
+import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { demoSeedCommand } from './commands/demo-seed.ts';
+import { keysRotateCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
 import { workerCommand } from './commands/worker.ts';
 
-const commands: CliCommand[] = [serveCommand, workerCommand, migrateCommand, demoSeedCommand];
+const commands: CliCommand[] = [
+  serveCommand,
+  workerCommand,
+  migrateCommand,
+  demoSeedCommand,
+  keysRotateCommand,
+  auditVerifyCommand,
+];
 
 function usage(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
@@ -45,11 +57,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const config = loadConfig(io.environment);
     return await command.run({ config, args: rest, io });
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UnsafeDatabaseRoleError || error instanceof MigrationError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UnsafeDatabaseRoleError ||
+      error instanceof MigrationError ||
+      error instanceof MasterKeyError ||
+      error instanceof SealError
+    ) {
       io.stderr.write(`vigil ${command.name}: ${error.message}\n`);
       return 78; // EX_CONFIG
     }
-    if (error instanceof CliUsageError) {
+    if (
+      error instanceof CliUsageError ||
+      (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.stderr.write(`vigil ${command.name}: ${error.message}\n\n${command.help}\n`);
       return 2;
     }
@@ -59,5 +80,3 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
 }
-
-export class CliUsageError extends Error {}

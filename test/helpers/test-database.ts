@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from '../../src/server/config.ts';
-import type { Database } from '../../src/server/platform/db/database.ts';
+import type { Database, MigrationConnection } from '../../src/server/platform/db/database.ts';
 import { openDatabase } from '../../src/server/platform/db/open-database.ts';
+import { openPostgresMigrationConnection } from '../../src/server/platform/db/open-postgres.ts';
 
 /**
  * Which database this test project runs against: vitest's `pglite` project sets
@@ -16,6 +17,8 @@ export const RUNTIME_TEST_LOGIN = 'vigil_app_test';
 export type TestDatabase = {
   database: Database;
   databaseConfig: Config['database'];
+  /** An owner-level connection, as operator commands (rotation, audit verify) get one. */
+  ownerConnection(): Promise<MigrationConnection>;
   /** Runs SQL as a superuser/owner, bypassing RLS: for arranging and inspecting only. */
   adminQuery<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
@@ -54,6 +57,36 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
           await database.query('SET ROLE vigil_runtime');
         }
       },
+      async ownerConnection() {
+        const asOwner = async <T>(work: () => Promise<T>) => {
+          await database.query('RESET ROLE');
+          try {
+            return await work();
+          } finally {
+            await database.query('SET ROLE vigil_runtime');
+          }
+        };
+        const query = <Row>(text: string, params: unknown[] = []) => asOwner(() => database.query<Row>(text, params));
+        return {
+          kind: 'pglite',
+          query,
+          inTransaction: (work) =>
+            asOwner(async () => {
+              await database.query('BEGIN');
+              try {
+                const result = await work((text, params) => database.query(text, params));
+                await database.query('COMMIT');
+                return result;
+              } catch (error) {
+                await database.query('ROLLBACK');
+                throw error;
+              }
+            }),
+          execScriptInTransaction: () => Promise.reject(new Error('not supported in tests')),
+          withMigrationLock: (work) => work(),
+          close: async () => {},
+        } satisfies MigrationConnection;
+      },
       close: () => database.close(),
     };
   }
@@ -79,6 +112,7 @@ export async function createTestDatabase(options: { poolSize?: number } = {}): P
     async adminQuery<Row>(text: string, params: unknown[] = []) {
       return (await ownerPool.query(text, params)).rows as Row[];
     },
+    ownerConnection: () => openPostgresMigrationConnection(ownerUrl),
     async close() {
       await database.close();
       await ownerPool.end();

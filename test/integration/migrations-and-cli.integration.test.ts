@@ -119,6 +119,20 @@ describe(`vigil CLI (${testDatabaseKind})`, () => {
       expect(await runCli(['demo', 'seed'], reseed.io)).toBe(0);
       expect(reseed.output().stdout).toMatch(/already exists/);
       if (testDatabaseKind === 'pglite') {
+        const first = captureIo(environment);
+        expect(await runCli(['keys', 'rotate'], first.io)).toBe(0);
+        expect(first.output().stdout).toMatch(/data key v1 is active; 0 value\(s\) re-encrypted; retired none/);
+        const rotate = captureIo(environment);
+        expect(await runCli(['keys', 'rotate'], rotate.io)).toBe(0);
+        expect(rotate.output().stdout).toMatch(/data key v2 is active; 0 value\(s\) re-encrypted; retired v1/);
+      }
+      const verify = captureIo(environment);
+      expect(await runCli(['audit', 'verify'], verify.io)).toBe(0);
+      expect(verify.output().stdout).toMatch(/All audit chains verify/);
+      const badOrg = captureIo(environment);
+      expect(await runCli(['audit', 'verify', '--org', 'nope'], badOrg.io)).toBe(2);
+      expect(badOrg.output().stderr).toMatch(/--org must be/);
+      if (testDatabaseKind === 'pglite') {
         const embedded = await openPglite({ dataDir: path.join(environment.VIGIL_DATA_DIR as string, 'pglite') });
         try {
           const [count] = await embedded.database.query<{ count: number }>('SELECT count(*)::int AS count FROM deals');

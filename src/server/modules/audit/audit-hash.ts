@@ -38,6 +38,7 @@ export function hashAuditEvent(prevHash: string, event: HashedAuditFields): stri
 
 // C0 controls, DEL and the Unicode line/paragraph separators: never interpreted downstream
 // (terminals, CSV viewers, log pipelines), always shown escaped.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f\u2028\u2029]/g;
 
 /** Escapes control characters in a user-supplied string, e.g. `\n` becomes the text `\u000a`. */

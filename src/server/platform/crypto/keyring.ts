@@ -40,6 +40,43 @@ export function isSealed(value: string): boolean {
   return SEALED_PATTERN.test(value);
 }
 
+/** Seals with a given data key version: the keyring's seal, and key rotation's re-encryption. */
+export function sealWithKey(version: number, key: Buffer, plaintext: Buffer, place: SealPlace): string {
+  const { nonce, ciphertext, tag } = encryptAesGcm(key, plaintext, placeAad(place));
+  return `${SEALED_PREFIX}.${version}.${nonce.toString('base64url')}.${Buffer.concat([ciphertext, tag]).toString('base64url')}`;
+}
+
+/** Opens with the key of the version the value names (`keyFor` returns undefined if unknown). */
+export function openWithKey(sealed: string, place: SealPlace, keyFor: (version: number) => Buffer | undefined): Buffer {
+  const match = SEALED_PATTERN.exec(sealed);
+  if (!match) throw new SealError(`value in ${place.table}.${place.column} is not a sealed value`);
+  const version = Number(match[1]);
+  const key = keyFor(version);
+  if (!key)
+    throw new SealError(
+      `data key v${version} is unknown or retired; the value in ${place.table}.${place.column} cannot be opened`,
+    );
+  const nonce = Buffer.from(match[2] as string, 'base64url');
+  const body = Buffer.from(match[3] as string, 'base64url');
+  if (nonce.length !== NONCE_BYTES || body.length < TAG_BYTES) throw new SealError('sealed value is truncated');
+  try {
+    return decryptAesGcm(
+      key,
+      nonce,
+      body.subarray(0, body.length - TAG_BYTES),
+      body.subarray(body.length - TAG_BYTES),
+      placeAad(place),
+    );
+  } catch (error) {
+    if (error instanceof DecryptionError) {
+      throw new SealError(
+        `sealed value in ${place.table}.${place.column} does not open here: it was corrupted or moved from another row or organisation`,
+      );
+    }
+    throw error;
+  }
+}
+
 export type Keyring = {
   /** Encrypts with the active data key, bound to `place`. */
   seal(plaintext: string | Buffer, place: SealPlace): Promise<string>;
@@ -124,45 +161,22 @@ export function createKeyring(options: {
   }
 
   async function open(sealed: string, place: SealPlace): Promise<Buffer> {
-    const match = SEALED_PATTERN.exec(sealed);
-    if (!match) throw new SealError(`value in ${place.table}.${place.column} is not a sealed value`);
-    const version = Number(match[1]);
-    let key = (await keys()).byVersion.get(version);
-    if (!key) key = (await keys(true)).byVersion.get(version);
-    if (!key)
-      throw new SealError(
-        `data key v${version} is unknown or retired; the value in ${place.table}.${place.column} cannot be opened`,
-      );
-    const nonce = Buffer.from(match[2] as string, 'base64url');
-    const body = Buffer.from(match[3] as string, 'base64url');
-    if (nonce.length !== NONCE_BYTES || body.length < TAG_BYTES) throw new SealError('sealed value is truncated');
-    try {
-      return decryptAesGcm(
-        key,
-        nonce,
-        body.subarray(0, body.length - TAG_BYTES),
-        body.subarray(body.length - TAG_BYTES),
-        placeAad(place),
-      );
-    } catch (error) {
-      if (error instanceof DecryptionError) {
-        throw new SealError(
-          `sealed value in ${place.table}.${place.column} does not open here: it was corrupted or moved from another row or organisation`,
-        );
-      }
-      throw error;
-    }
+    const version = sealedKeyVersion(sealed);
+    let loadedKeys = await keys();
+    // A version this process has not seen yet: another process rotated; read the table again.
+    if (version !== null && !loadedKeys.byVersion.has(version)) loadedKeys = await keys(true);
+    return openWithKey(sealed, place, (wanted) => loadedKeys.byVersion.get(wanted));
   }
 
   return {
     async seal(plaintext, place) {
       const { active } = await keys();
-      const { nonce, ciphertext, tag } = encryptAesGcm(
+      return sealWithKey(
+        active.version,
         active.key,
         Buffer.isBuffer(plaintext) ? plaintext : Buffer.from(plaintext, 'utf8'),
-        placeAad(place),
+        place,
       );
-      return `${SEALED_PREFIX}.${active.version}.${nonce.toString('base64url')}.${Buffer.concat([ciphertext, tag]).toString('base64url')}`;
     },
     open,
     async openText(sealed, place) {

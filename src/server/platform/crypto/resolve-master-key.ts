@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Config } from '../../config.ts';
 import { loadOrCreateDevelopmentMasterKey } from './master-key.ts';
 
@@ -7,7 +6,7 @@ import { loadOrCreateDevelopmentMasterKey } from './master-key.ts';
  * into the data directory (with a loud warning, since whoever can read that directory can read
  * every secret).
  */
-export function resolveMasterKey(config: Config, log: Pick<Logger, 'warn'>): Buffer {
+export function resolveMasterKey(config: Config, log: { warn(details: object, message: string): void }): Buffer {
   if (config.masterKey) return config.masterKey;
   if (config.profile === 'production') throw new Error('production requires VIGIL_MASTER_KEY');
   const generated = loadOrCreateDevelopmentMasterKey(config.dataDir);

@@ -105,7 +105,7 @@ function routeMatcher(url: string): RegExp {
  * authorize → organisation-scoped transaction → handler; errors become problem documents.
  */
 export function createHttpServer(dependencies: HttpServerDependencies): FastifyInstance {
-  const { config, database, logger, metrics, routes } = dependencies;
+  const { config, logger, metrics, routes } = dependencies;
   const https = config.tls
     ? { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile), minVersion: 'TLSv1.2' as const }
     : null;
