@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from './config.ts';
 import { appendAuditEvent } from './modules/audit/append-audit-event.ts';
+import { auditRoutes } from './modules/audit/audit-routes.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
 import { seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
@@ -91,6 +92,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         routes: () => routes,
       }),
       ...dealRoutes(),
+      ...auditRoutes(),
       ...(options.extraRoutes ?? []),
       ...webAppRoutes(options.staticFiles ?? loadStaticFiles()),
     );

@@ -268,6 +268,7 @@ function registerRoute(
       // An event outside the handler's transaction (refusals, failures, handlers without one).
       const recordStandalone = async (orgId: string | null, outcome: AuditRecord['outcome']) => {
         const scope = { userId: draft.userId, requestId: request.id };
+        draft.written = true;
         const write = (transaction: Transaction) => recordAudit(transaction, auditRecord(orgId, outcome));
         await (orgId
           ? withTenantTransaction(database, { ...scope, orgId }, write)
