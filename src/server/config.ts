@@ -52,6 +52,8 @@ const environmentSchema = z.object({
     .min(1024)
     .max(50 * 1024 * 1024)
     .default(1024 * 1024),
+  VIGIL_BACKUP_DIR: z.string().min(1).optional(),
+  VIGIL_BACKUP_RETENTION: z.coerce.number().int().min(1).max(10_000).default(7),
 });
 
 export type Profile = 'development' | 'test' | 'production';
@@ -79,6 +81,8 @@ export type Config = Readonly<{
   demoSeed: boolean;
   metricsToken: string | null;
   bodyLimitBytes: number;
+  /** Scheduled backups (job `backup.scheduled`) and `vigil backup`'s default output directory. */
+  backup: Readonly<{ dir: string; retention: number }>;
   version: string;
 }>;
 
@@ -202,6 +206,10 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     demoSeed: env.VIGIL_DEMO_SEED ?? profile !== 'production',
     metricsToken: env.METRICS_TOKEN ?? null,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    backup: Object.freeze({
+      dir: env.VIGIL_BACKUP_DIR ? path.resolve(env.VIGIL_BACKUP_DIR) : path.join(dataDir, 'backups'),
+      retention: env.VIGIL_BACKUP_RETENTION,
+    }),
     version: readVersion(),
   });
 }

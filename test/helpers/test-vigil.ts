@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/server/config.ts';
 import { createVigil, type Vigil } from '../../src/server/main.ts';
-import type { Caller } from '../../src/server/platform/authz/caller.ts';
+import type { Authenticator, Caller } from '../../src/server/platform/authz/caller.ts';
 import { type ControlledClock, createControlledClock } from '../../src/server/platform/clock.ts';
 import { AppError } from '../../src/server/platform/errors/app-error.ts';
 import type { AnyRouteDefinition } from '../../src/server/platform/http/define-route.ts';
@@ -71,6 +71,8 @@ export async function startTestVigil(
     environment?: Record<string, string>;
     extraRoutes?: AnyRouteDefinition[];
     staticFiles?: Map<string, StaticFile>;
+    /** Replaces the test-caller authenticator (e.g. with the identity module's). */
+    authenticate?: Authenticator;
   } = {},
 ): Promise<TestVigil> {
   const testDatabase = await createTestDatabase();
@@ -83,7 +85,7 @@ export async function startTestVigil(
       database: testDatabase.database,
       logDestination: logs.stream,
       clock,
-      authenticate: authenticateTestCaller,
+      authenticate: options.authenticate ?? authenticateTestCaller,
       worker: false,
       staticFiles: options.staticFiles ?? TEST_STATIC_FILES,
       extraRoutes: options.extraRoutes ?? [],

@@ -23,4 +23,7 @@ export const sealedColumns: readonly SealedColumn[] = [];
 export const notSecretColumns: Readonly<Record<string, string>> = {
   'jobs.idempotency_key': 'a caller-chosen deduplication key, not a credential',
   'data_keys.wrapped_key': 'already encrypted: wrapped by the master key (AES-256-GCM)',
+  'password_credentials.password_hash': 'bcrypt hash (cost >= 12) of the password; verifying needs the password',
+  'users.tokens_valid_after': 'a timestamp (access tokens issued before it are rejected), not a token',
+  'email_tokens.token_hash': 'SHA-256 of a 256-bit random token: infeasible to invert, safe to store',
 };

@@ -121,9 +121,82 @@ export const auditEvents = pgTable('audit_events', {
   hash: text('hash').notNull(),
 });
 
-export const schema = { organisations, deals, jobs, dataKeys, auditEvents };
+/** Platform table: people. Not row-level scoped (a user spans organisations). */
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  email: text('email').notNull(),
+  emailNormalised: text('email_normalised').notNull().unique(),
+  displayName: text('display_name'),
+  emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true, mode: 'date' }),
+  platformAdmin: boolean('platform_admin').notNull().default(false),
+  tokensValidAfter: timestamp('tokens_valid_after', { withTimezone: true, mode: 'date' }).notNull(),
+  suspendedAt: timestamp('suspended_at', { withTimezone: true, mode: 'date' }),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const passwordCredentials = pgTable('password_credentials', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  passwordHash: text('password_hash').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+export const emailTokens = pgTable('email_tokens', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  purpose: text('purpose', { enum: ['verify_email', 'reset_password'] }).notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+});
+
+export const mailOutbox = pgTable('mail_outbox', {
+  id: uuid('id').primaryKey(),
+  toAddress: text('to_address').notNull(),
+  subject: text('subject').notNull(),
+  bodyText: text('body_text').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+  lastError: text('last_error'),
+});
+
+/** Tenant-ish table: visible to its organisation, and to the member themself across organisations. */
+export const memberships = pgTable(
+  'memberships',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['viewer', 'builder', 'org_admin'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.orgId, table.userId] })],
+);
+
+export const schema = {
+  organisations,
+  deals,
+  jobs,
+  dataKeys,
+  auditEvents,
+  users,
+  passwordCredentials,
+  emailTokens,
+  mailOutbox,
+  memberships,
+};
 export type Organisation = typeof organisations.$inferSelect;
 export type Deal = typeof deals.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
 export type DataKey = typeof dataKeys.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type Membership = typeof memberships.$inferSelect;

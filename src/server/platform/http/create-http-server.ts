@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -133,6 +134,8 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     },
   }) as unknown as FastifyInstance;
 
+  // Cookies are parsed for the identity module's web sessions; nothing else reads them.
+  void app.register(fastifyCookie);
   app.decorateRequest('startedAt', 0n);
   // The API speaks JSON only; anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain');
@@ -206,7 +209,10 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     return sendProblem(reply, new AppError('not-found'));
   });
 
-  for (const route of routes) registerRoute(app, route, dependencies);
+  // Routes after the cookie plugin so its request decorators apply to them.
+  void app.after(() => {
+    for (const route of routes) registerRoute(app, route, dependencies);
+  });
   return app;
 }
 
