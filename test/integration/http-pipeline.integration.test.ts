@@ -52,8 +52,20 @@ const halfWayRoute = defineRoute({
     }),
 });
 
+// A test-only route any signed-in caller may use, about themself.
+const selfRoute = defineRoute({
+  method: 'GET',
+  url: '/api/me/test-self',
+  summary: 'test only',
+  tags: ['test'],
+  permission: 'self',
+  audit: { optOut: 'test route' },
+  schema: { responses: { 200: z.object({ userId: z.string() }) } },
+  handler: async ({ caller }) => ({ userId: caller?.userId ?? 'none' }),
+});
+
 beforeAll(async () => {
-  server = await startTestVigil({ extraRoutes: [halfWayRoute] });
+  server = await startTestVigil({ extraRoutes: [halfWayRoute, selfRoute] });
   const { database } = server.testDatabase;
   await withPlatformTransaction(database, { userId: null, requestId: 'seed' }, (transaction) =>
     transaction.insert(organisations).values([
@@ -287,6 +299,17 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
     });
     expect(viewerWriting.statusCode).toBe(403);
     expect(viewerWriting.json().type).toBe('/problems/forbidden');
+  });
+
+  it("lets any signed-in caller, and nobody else, use a 'self' route", async () => {
+    expect((await inject({ method: 'GET', url: '/api/me/test-self' })).statusCode).toBe(401);
+    const userId = newId();
+    const response = await inject({
+      method: 'GET',
+      url: '/api/me/test-self',
+      headers: testCallerHeader({ userId, sessionId: null, platformAdmin: false, amr: ['pwd'], membership: null }),
+    });
+    expect(response.json()).toEqual({ userId });
   });
 
   it("lists only the caller's organisation's deals, with cursor pagination", async () => {

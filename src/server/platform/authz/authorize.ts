@@ -2,7 +2,11 @@ import { isPlatformPermission, type Permission, roleHasPermission } from '../../
 import { AppError } from '../errors/app-error.ts';
 import type { Caller } from './caller.ts';
 
-export type RoutePermission = Permission | 'public';
+/**
+ * `public`: anyone. `self`: any signed-in caller, acting on their own account (no organisation).
+ * Anything else: a permission from the matrix.
+ */
+export type RoutePermission = Permission | 'public' | 'self';
 
 /**
  * Decides whether `caller` may use a route declaring `permission`, for the organisation named in
@@ -19,6 +23,7 @@ export function authorize(options: {
   const { permission, caller, pathOrgId } = options;
   if (permission === 'public') return { orgId: null };
   if (!caller) throw new AppError('unauthenticated', 'Sign in to use this route.');
+  if (permission === 'self') return { orgId: null };
   if (isPlatformPermission(permission)) {
     if (!caller.platformAdmin) throw new AppError('forbidden', 'Platform administrators only.');
     // Every platform-admin request needs a session that passed TOTP.

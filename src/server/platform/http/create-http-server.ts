@@ -221,7 +221,8 @@ function registerRoute(
   route: AnyRouteDefinition,
   dependencies: Pick<HttpServerDependencies, 'database' | 'authenticate' | 'clock' | 'recordAudit'>,
 ): void {
-  const needsOrganisation = route.permission !== 'public' && !route.permission.startsWith('platform:');
+  const needsOrganisation =
+    route.permission !== 'public' && route.permission !== 'self' && !route.permission.startsWith('platform:');
   if (needsOrganisation && !route.url.includes('/:orgId/') && !route.url.endsWith('/:orgId')) {
     throw new Error(`route ${route.method} ${route.url} needs an organisation permission but has no :orgId`);
   }
