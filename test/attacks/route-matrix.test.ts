@@ -1,0 +1,155 @@
+// Threat: a route that forgets its authorisation, or serves another organisation's data to
+// anyone who guesses or swaps an id (IDOR). Generated from the route registry, so a new route is
+// covered the moment it is registered: every route × every kind of caller × own vs another
+// organisation's ids in the path, query string and body.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleHasPermission } from '../../src/contracts/permissions.ts';
+import type { Caller } from '../../src/server/platform/authz/caller.ts';
+import { newId } from '../../src/server/platform/db/ids.ts';
+import { transactionQuery } from '../../src/server/platform/db/query-rows.ts';
+import { deals, organisations } from '../../src/server/platform/db/schema.ts';
+import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
+import type { AnyRouteDefinition } from '../../src/server/platform/http/define-route.ts';
+import { appendAuditEvent } from '../../src/server/modules/audit/append-audit-event.ts';
+import { sampleFromSchema } from '../helpers/sample-from-schema.ts';
+import { testDatabaseKind } from '../helpers/test-database.ts';
+import { startTestVigil, type TestVigil, testCallerHeader } from '../helpers/test-vigil.ts';
+
+let server: TestVigil;
+const orgA = newId();
+const orgB = newId();
+const dealA = newId();
+const dealB = newId();
+const CANARY = { [orgA]: 'CANARY-MATRIX-ORG-A-5e1f', [orgB]: 'CANARY-MATRIX-ORG-B-9c3d' } as Record<string, string>;
+
+type CallerKind = 'anonymous' | 'viewer' | 'builder' | 'org_admin' | 'platform_admin_without_mfa' | 'platform_admin';
+const callerKinds: CallerKind[] = [
+  'anonymous',
+  'viewer',
+  'builder',
+  'org_admin',
+  'platform_admin_without_mfa',
+  'platform_admin',
+];
+
+function callerOf(kind: CallerKind): Caller | null {
+  const base = { userId: newId(), sessionId: newId(), amr: ['pwd'] };
+  switch (kind) {
+    case 'anonymous':
+      return null;
+    case 'platform_admin_without_mfa':
+      return { ...base, platformAdmin: true, membership: null };
+    case 'platform_admin':
+      return { ...base, amr: ['pwd', 'otp'], platformAdmin: true, membership: null };
+    default:
+      // Every organisation role is a member of organisation A.
+      return { ...base, platformAdmin: false, membership: { orgId: orgA, role: kind } };
+  }
+}
+
+type Expectation = 'unauthenticated' | 'forbidden' | 'not-found' | 'allowed';
+
+function expectationFor(route: AnyRouteDefinition, kind: CallerKind, targetOrg: string): Expectation {
+  const caller = callerOf(kind);
+  if (route.permission === 'public') return 'allowed';
+  if (!caller) return 'unauthenticated';
+  if (route.permission === 'self') return 'allowed';
+  if (route.permission.startsWith('platform:'))
+    return caller.platformAdmin && caller.amr.includes('otp') ? 'allowed' : 'forbidden';
+  if (!caller.membership || caller.membership.orgId !== targetOrg) return 'not-found';
+  return roleHasPermission(caller.membership.role, route.permission) ? 'allowed' : 'forbidden';
+}
+
+function requestFor(route: AnyRouteDefinition, targetOrg: string) {
+  const objectId = targetOrg === orgA ? dealA : dealB;
+  const path = route.url.replace(':orgId', targetOrg).replace(/:[A-Za-z]+/g, objectId);
+  const query = route.schema.query
+    ? (sampleFromSchema(route.schema.query, { uuidValue: objectId }) as Record<string, unknown>)
+    : {};
+  const search = new URLSearchParams(
+    Object.entries(query)
+      .filter(([, value]) => value !== null && value !== undefined)
+      .map(([key, value]) => [key, String(value)]),
+  );
+  const body = route.schema.body ? sampleFromSchema(route.schema.body, { uuidValue: objectId }) : undefined;
+  return {
+    method: route.method,
+    url: `${path}${search.size ? `?${search}` : ''}`,
+    ...(body !== undefined ? { payload: body as object } : {}),
+  };
+}
+
+beforeAll(async () => {
+  server = await startTestVigil();
+  const { database } = server.testDatabase;
+  await withPlatformTransaction(database, { userId: null, requestId: 'seed' }, (transaction) =>
+    transaction.insert(organisations).values([
+      { id: orgA, slug: 'matrix-a', name: `Org ${CANARY[orgA]}` },
+      { id: orgB, slug: 'matrix-b', name: `Org ${CANARY[orgB]}` },
+    ]),
+  );
+  for (const [orgId, dealId] of [
+    [orgA, dealA],
+    [orgB, dealB],
+  ] as const) {
+    await withTenantTransaction(database, { orgId, userId: null, requestId: 'seed' }, async (transaction) => {
+      await transaction.insert(deals).values({ orgId, id: dealId, name: `Deal ${CANARY[orgId]}`, stage: 'discovery' });
+      await appendAuditEvent(transactionQuery(transaction), {
+        orgId,
+        actor: { userId: null, role: 'system', ip: null, userAgent: null },
+        action: 'deal.synced',
+        outcome: 'success',
+        metadata: { canary: CANARY[orgId] },
+        requestId: 'seed',
+        occurredAt: server.clock.now(),
+      });
+    });
+  }
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
+  it('gives every caller exactly what the permission matrix says, and never another organisation’s data', async () => {
+    const routes = server.vigil.routes.filter((route) => route.url !== '/*');
+    expect(routes.length).toBeGreaterThan(8);
+    const failures: string[] = [];
+    let checked = 0;
+    // Destructive calls by allowed callers run last, so they cannot remove what other cases need.
+    const ordered = [...routes].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
+    for (const route of ordered) {
+      for (const kind of callerKinds) {
+        for (const targetOrg of [orgA, orgB]) {
+          const expected = expectationFor(route, kind, targetOrg);
+          const caller = callerOf(kind);
+          const request = requestFor(route, targetOrg);
+          const response = await server.vigil.app.inject({
+            ...request,
+            headers: caller ? testCallerHeader(caller) : {},
+          });
+          checked += 1;
+          const label = `${route.method} ${route.url} as ${kind} on ${targetOrg === orgA ? 'own' : 'other'} org → ${response.statusCode}`;
+          const problemType = response.headers['content-type']?.toString().startsWith('application/problem+json')
+            ? (response.json() as { type?: string }).type
+            : undefined;
+          if (response.statusCode >= 500) failures.push(`${label}: server error`);
+          if (expected === 'unauthenticated' && response.statusCode !== 401) failures.push(`${label}: expected 401`);
+          if (expected === 'forbidden' && (response.statusCode !== 403 || problemType !== '/problems/forbidden'))
+            failures.push(`${label}: expected 403 forbidden`);
+          if (expected === 'not-found' && response.statusCode !== 404) failures.push(`${label}: expected 404`);
+          if (expected === 'allowed' && (response.statusCode === 401 || problemType === '/problems/forbidden'))
+            failures.push(`${label}: expected to be allowed`);
+          // Whatever the status: a caller in organisation A never sees organisation B's data,
+          // and nobody outside an organisation sees any.
+          const forbiddenCanaries = caller?.membership ? [CANARY[orgB]] : [CANARY[orgA], CANARY[orgB]];
+          for (const canary of forbiddenCanaries)
+            if (response.body.includes(canary as string)) failures.push(`${label}: leaked ${canary}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(checked).toBe(routes.length * callerKinds.length * 2);
+  }, 120_000);
+});
