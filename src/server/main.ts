@@ -21,6 +21,10 @@ import type { JobHandlers } from './platform/jobs/job-worker.ts';
 import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
 import { createLogger } from './platform/log/create-logger.ts';
 import { createMetrics } from './platform/metrics/create-metrics.ts';
+import { createMemoryRateLimitStore } from './platform/rate-limit/memory-store.ts';
+import { createRateLimiter } from './platform/rate-limit/rate-limiter.ts';
+import type { RateLimitStore } from './platform/rate-limit/rate-limit-store.ts';
+import { createRedisRateLimitStore } from './platform/rate-limit/redis-store.ts';
 
 export type Vigil = {
   config: Config;
@@ -49,6 +53,8 @@ export type VigilOptions = {
   /** Run a job worker in this process (npm start does; `vigil serve` with VIGIL_WORKER=false does not). */
   worker?: boolean;
   staticFiles?: Map<string, StaticFile>;
+  /** Rate-limit buckets; from REDIS_URL (shared) or memory by default. */
+  rateLimitStore?: RateLimitStore;
   /** Extra routes, e.g. test-only routes exercising the pipeline. */
   extraRoutes?: AnyRouteDefinition[];
 };
@@ -78,6 +84,13 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     const keyring = createKeyring({ database, masterKey });
     // Fail at start, not at the first secret, when the master key does not match the data keys.
     await keyring.activeVersion();
+    const rateLimiter = createRateLimiter({
+      store:
+        options.rateLimitStore ??
+        (config.redisUrl ? createRedisRateLimitStore({ url: config.redisUrl }) : createMemoryRateLimitStore()),
+      now: () => clock.now().getTime(),
+      log: logger,
+    });
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
     const routes: AnyRouteDefinition[] = [];
@@ -87,6 +100,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         database,
         metrics,
         clock,
+        rateLimitStore: rateLimiter.store,
         startedAt: clock.now(),
         inProcessWorker: runWorker,
         routes: () => routes,
@@ -104,6 +118,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       authenticate: options.authenticate ?? noAuthentication,
       routes,
       clock,
+      rateLimiter,
       recordAudit: (transaction, record) => appendAuditEvent(transactionQuery(transaction), record),
     });
     await app.ready();
@@ -129,6 +144,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         closed = true;
         await worker?.stop();
         await app.close();
+        await rateLimiter.store.close();
         if (ownsDatabase) await database.close();
         logger.flush?.();
       },

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/server/config.ts';
+import type { RateLimitStore } from '../../src/server/platform/rate-limit/rate-limit-store.ts';
 import { createVigil, type Vigil } from '../../src/server/main.ts';
 import type { Authenticator, Caller } from '../../src/server/platform/authz/caller.ts';
 import { type ControlledClock, createControlledClock } from '../../src/server/platform/clock.ts';
@@ -73,6 +74,7 @@ export async function startTestVigil(
     staticFiles?: Map<string, StaticFile>;
     /** Replaces the test-caller authenticator (e.g. with the identity module's). */
     authenticate?: Authenticator;
+    rateLimitStore?: RateLimitStore;
   } = {},
 ): Promise<TestVigil> {
   const testDatabase = await createTestDatabase();
@@ -86,6 +88,7 @@ export async function startTestVigil(
       logDestination: logs.stream,
       clock,
       authenticate: options.authenticate ?? authenticateTestCaller,
+      ...(options.rateLimitStore ? { rateLimitStore: options.rateLimitStore } : {}),
       worker: false,
       staticFiles: options.staticFiles ?? TEST_STATIC_FILES,
       extraRoutes: options.extraRoutes ?? [],

@@ -58,3 +58,10 @@ export const noSecondFactor: SecondFactor = {
     throw new Error('MFA is not available');
   },
 };
+
+/**
+ * Owned by sessions/: records that the session just passed a second factor (MFA sign-in
+ * completion or step-up) and re-issues its access token with `otp` in `amr` and a fresh
+ * `otp_at`, so step-up-protected actions are allowed for the next 10 minutes.
+ */
+export type RecordSecondFactor = (options: { sessionId: string }) => Promise<IssuedTokens>;

@@ -9,12 +9,14 @@ import { AppError } from '../../platform/errors/app-error.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
 import { buildOpenApiDocument } from '../../platform/http/openapi.ts';
 import type { Metrics } from '../../platform/metrics/create-metrics.ts';
+import type { RateLimitStore } from '../../platform/rate-limit/rate-limit-store.ts';
 
 export type SystemRouteDependencies = {
   config: Config;
   database: Database;
   metrics: Metrics;
   clock: Clock;
+  rateLimitStore: RateLimitStore;
   startedAt: Date;
   inProcessWorker: boolean;
   /** All routes of the server, for the OpenAPI document. */
@@ -23,7 +25,12 @@ export type SystemRouteDependencies = {
 
 const readinessSchema = z.object({
   status: z.enum(['ready', 'unready']),
-  checks: z.object({ database: z.enum(['ok', 'unreachable']), migrations: z.enum(['current', 'pending', 'unknown']) }),
+  checks: z.object({
+    database: z.enum(['ok', 'unreachable']),
+    migrations: z.enum(['current', 'pending', 'unknown']),
+    // Not part of readiness: without Redis, sign-in fails closed and other routes run unlimited.
+    rateLimit: z.enum(['memory', 'redis', 'redis-unreachable']),
+  }),
 });
 
 async function databaseVersion(database: Database): Promise<string | null> {
@@ -77,9 +84,11 @@ export function systemRoutes(dependencies: SystemRouteDependencies): AnyRouteDef
         }
         const ready = databaseCheck === 'ok' && migrationsCheck === 'current';
         reply.code(ready ? 200 : 503);
+        const store = dependencies.rateLimitStore;
+        const rateLimit = store.kind === 'memory' ? 'memory' : store.healthy() ? 'redis' : 'redis-unreachable';
         return {
           status: ready ? 'ready' : 'unready',
-          checks: { database: databaseCheck, migrations: migrationsCheck },
+          checks: { database: databaseCheck, migrations: migrationsCheck, rateLimit },
         };
       },
     }),

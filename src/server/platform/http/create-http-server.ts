@@ -16,6 +16,7 @@ import type { Database } from '../db/database.ts';
 import type { Transaction } from '../db/database.ts';
 import { withPlatformTransaction, withTenantTransaction } from '../db/tenant-transaction.ts';
 import type { Clock } from '../clock.ts';
+import type { RateLimiter, RouteRateLimit } from '../rate-limit/rate-limiter.ts';
 import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
@@ -31,6 +32,7 @@ export type HttpServerDependencies = {
   authenticate: Authenticator;
   routes: readonly AnyRouteDefinition[];
   clock: Clock;
+  rateLimiter: RateLimiter;
   /** Writes one audit event inside the given transaction (the audit module provides it). */
   recordAudit: RecordAudit;
 };
@@ -219,7 +221,7 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
 function registerRoute(
   app: FastifyInstance,
   route: AnyRouteDefinition,
-  dependencies: Pick<HttpServerDependencies, 'database' | 'authenticate' | 'clock' | 'recordAudit'>,
+  dependencies: Pick<HttpServerDependencies, 'database' | 'authenticate' | 'clock' | 'recordAudit' | 'rateLimiter'>,
 ): void {
   const needsOrganisation =
     route.permission !== 'public' && route.permission !== 'self' && !route.permission.startsWith('platform:');
@@ -232,6 +234,8 @@ function registerRoute(
   const auditAction = 'action' in route.audit ? route.audit.action : null;
   const auditRefusals = 'action' in route.audit && route.audit.sensitive === true;
   const { database, clock, recordAudit } = dependencies;
+  const rateLimit: RouteRateLimit | null = route.rateLimit ?? (route.method === 'GET' ? null : { policy: 'mutation' });
+  const routeId = `${route.method} ${route.url}`;
 
   app.route({
     method: route.method,
@@ -306,6 +310,18 @@ function registerRoute(
           await recordStandalone(memberOfPathOrganisation ? (pathOrgId as string) : null, 'denied');
         }
         throw error;
+      }
+
+      if (rateLimit) {
+        const decision = await dependencies.rateLimiter.check({
+          limit: rateLimit,
+          routeId,
+          ip: request.ip,
+          userId: caller?.userId ?? null,
+          orgId,
+          body: body.value,
+        });
+        reply.headers(decision.headers);
       }
 
       const inTransaction = <T>(scopeOrgId: string | null, work: (transaction: Transaction) => Promise<T>) => {

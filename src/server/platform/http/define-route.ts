@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { RoutePermission } from '../authz/authorize.ts';
 import type { Caller } from '../authz/caller.ts';
 import type { Transaction } from '../db/database.ts';
+import type { RouteRateLimit } from '../rate-limit/rate-limiter.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -60,6 +61,11 @@ export type RouteDefinition<
   tags: string[];
   permission: RoutePermission;
   audit: RouteAudit;
+  /**
+   * Token-bucket limit. Defaults: `{ policy: 'mutation' }` for POST/PUT/PATCH/DELETE, none for
+   * GET. Authentication routes declare `{ policy: 'auth', identifier }`.
+   */
+  rateLimit?: RouteRateLimit;
   /** Bytes; defaults to the installation's BODY_LIMIT_BYTES. */
   bodyLimit?: number;
   /** Left out of the OpenAPI document (static files, SPA fallback). */
