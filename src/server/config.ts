@@ -40,6 +40,8 @@ const environmentSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   TLS_CERT: z.string().optional(),
   TLS_KEY: z.string().optional(),
+  HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HSTS_PRELOAD: booleanFlag.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.string().url().optional(),
   VIGIL_PUBLIC_URL: z.string().url().optional(),
@@ -54,6 +56,14 @@ const environmentSchema = z.object({
     .default(1024 * 1024),
   VIGIL_BACKUP_DIR: z.string().min(1).optional(),
   VIGIL_BACKUP_RETENTION: z.coerce.number().int().min(1).max(10_000).default(7),
+  // bcrypt work factor; below 10 is too cheap to slow an offline attack on a stolen hash.
+  BCRYPT_COST: z.coerce.number().int().min(10).max(20).optional(),
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((value) => /^smtps?:\/\//.test(value), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(320).optional(),
 });
 
 export type Profile = 'development' | 'test' | 'production';
@@ -74,6 +84,9 @@ export type Config = Readonly<{
   masterKey: Buffer | null;
   trustProxy: string[] | boolean;
   tls: Readonly<{ certFile: string; keyFile: string }> | null;
+  /** With TLS: a plain-HTTP port that only redirects (308) to HTTPS. */
+  httpRedirectPort: number | null;
+  hstsPreload: boolean;
   logLevel: string;
   redisUrl: string | null;
   publicUrl: string | null;
@@ -83,6 +96,10 @@ export type Config = Readonly<{
   bodyLimitBytes: number;
   /** Scheduled backups (job `backup.scheduled`) and `vigil backup`'s default output directory. */
   backup: Readonly<{ dir: string; retention: number }>;
+  /** bcrypt cost: BCRYPT_COST, else 12 (10, the minimum, in the test profile so suites stay fast). */
+  bcryptCost: number;
+  /** Outgoing mail: SMTP when smtpUrl is set, else the mail_outbox table (shown in development). */
+  mail: Readonly<{ smtpUrl: string | null; from: string }>;
   version: string;
 }>;
 
@@ -177,6 +194,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       );
     }
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: production runs on PostgreSQL, not the embedded database');
+    if (env.SMTP_URL && !env.MAIL_FROM) problems.push('MAIL_FROM: required in production when SMTP_URL is set');
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -199,6 +217,8 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     masterKey: masterKey ?? (profile === 'test' ? Buffer.from(DEVELOPMENT_MASTER_KEY, 'base64') : null),
     trustProxy,
     tls: env.TLS_CERT && env.TLS_KEY ? Object.freeze({ certFile: env.TLS_CERT, keyFile: env.TLS_KEY }) : null,
+    httpRedirectPort: env.TLS_CERT ? (env.HTTP_REDIRECT_PORT ?? null) : null,
+    hstsPreload: env.HSTS_PRELOAD ?? false,
     logLevel: env.LOG_LEVEL,
     redisUrl: env.REDIS_URL ?? null,
     publicUrl: env.VIGIL_PUBLIC_URL ?? null,
@@ -210,6 +230,8 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       dir: env.VIGIL_BACKUP_DIR ? path.resolve(env.VIGIL_BACKUP_DIR) : path.join(dataDir, 'backups'),
       retention: env.VIGIL_BACKUP_RETENTION,
     }),
+    bcryptCost: env.BCRYPT_COST ?? (profile === 'test' ? 10 : 12),
+    mail: Object.freeze({ smtpUrl: env.SMTP_URL ?? null, from: env.MAIL_FROM ?? 'Vigil <no-reply@localhost>' }),
     version: readVersion(),
   });
 }

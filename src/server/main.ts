@@ -1,3 +1,6 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -16,6 +19,7 @@ import { openDatabase } from './platform/db/open-database.ts';
 import { transactionQuery } from './platform/db/query-rows.ts';
 import { createHttpServer } from './platform/http/create-http-server.ts';
 import type { AnyRouteDefinition } from './platform/http/define-route.ts';
+import { createHttpsRedirectServer, readTlsFiles } from './platform/http/tls.ts';
 import { loadStaticFiles, type StaticFile } from './platform/http/static-files.ts';
 import type { JobHandlers } from './platform/jobs/job-worker.ts';
 import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
@@ -36,8 +40,10 @@ export type Vigil = {
   /** Envelope encryption for secret columns (integration tokens, webhook secrets, TOTP, keys). */
   keyring: Keyring;
   routes: readonly AnyRouteDefinition[];
-  /** Listens on config.host:config.port; resolves to the base URL. */
+  /** Listens on config.host:config.port (and the HTTP→HTTPS redirect port); resolves to the base URL. */
   listen(): Promise<string>;
+  /** Re-reads TLS_CERT/TLS_KEY into the running server: new handshakes use them, open connections stay. */
+  reloadTls(): void;
   close(): Promise<void>;
 };
 
@@ -125,6 +131,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     const worker = runWorker ? createJobWorker({ database, clock, log: logger, handlers: jobHandlers() }) : null;
 
     let closed = false;
+    let redirectServer: Server | null = null;
     return {
       config,
       app,
@@ -136,12 +143,25 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       routes,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
+        if (config.tls && config.httpRedirectPort !== null) {
+          const httpsPort = (app.server.address() as AddressInfo).port;
+          redirectServer = createHttpsRedirectServer({ httpsPort });
+          const server = redirectServer;
+          await new Promise<void>((resolve) => server.listen(config.httpRedirectPort ?? 0, config.host, resolve));
+        }
         worker?.start({ pollIntervalMs: 1000 });
         return address;
+      },
+      reloadTls() {
+        if (!config.tls) return;
+        (app.server as unknown as TlsServer).setSecureContext(readTlsFiles(config.tls));
+        logger.info('TLS certificate reloaded');
       },
       async close() {
         if (closed) return;
         closed = true;
+        const redirect = redirectServer;
+        if (redirect) await new Promise<void>((resolve) => redirect.close(() => resolve()));
         await worker?.stop();
         await app.close();
         await rateLimiter.store.close();

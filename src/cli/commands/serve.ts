@@ -23,7 +23,11 @@ export const serveCommand: CliCommand = {
     const address = await vigil.listen();
     const shown = address.replace('127.0.0.1', 'localhost');
     io.stdout.write(`Vigil ${config.version} (${config.profile}, ${vigil.database.kind}) listening on ${shown}\n`);
+    // SIGHUP: pick up renewed certificates without dropping connections.
+    const onHangUp = () => vigil.reloadTls();
+    process.on('SIGHUP', onHangUp);
     const signal = await waitForShutdownSignal();
+    process.off('SIGHUP', onHangUp);
     vigil.logger.info({ signal }, 'shutting down');
     await vigil.close();
     return 0;
