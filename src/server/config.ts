@@ -42,6 +42,7 @@ const environmentSchema = z.object({
   TLS_KEY: z.string().optional(),
   HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HSTS_PRELOAD: booleanFlag.optional(),
+  SECURITY_CONTACT: z.string().regex(/^(mailto:|https:)/, 'must be a mailto: or https: URI').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.string().url().optional(),
   VIGIL_PUBLIC_URL: z.string().url().optional(),
@@ -87,6 +88,8 @@ export type Config = Readonly<{
   /** With TLS: a plain-HTTP port that only redirects (308) to HTTPS. */
   httpRedirectPort: number | null;
   hstsPreload: boolean;
+  /** security.txt Contact (RFC 9116). */
+  securityContact: string;
   logLevel: string;
   redisUrl: string | null;
   publicUrl: string | null;
@@ -219,6 +222,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     tls: env.TLS_CERT && env.TLS_KEY ? Object.freeze({ certFile: env.TLS_CERT, keyFile: env.TLS_KEY }) : null,
     httpRedirectPort: env.TLS_CERT ? (env.HTTP_REDIRECT_PORT ?? null) : null,
     hstsPreload: env.HSTS_PRELOAD ?? false,
+    securityContact: env.SECURITY_CONTACT ?? 'mailto:security@localhost',
     logLevel: env.LOG_LEVEL,
     redisUrl: env.REDIS_URL ?? null,
     publicUrl: env.VIGIL_PUBLIC_URL ?? null,

@@ -8,6 +8,7 @@ import { appendAuditEvent } from './modules/audit/append-audit-event.ts';
 import { auditRoutes } from './modules/audit/audit-routes.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
 import { seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
+import { securityTxtRoute } from './modules/system/security-txt-route.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
 import { webAppRoutes } from './modules/system/web-app-routes.ts';
 import { type Authenticator, noAuthentication } from './platform/authz/caller.ts';
@@ -111,6 +112,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         inProcessWorker: runWorker,
         routes: () => routes,
       }),
+      securityTxtRoute({ config, clock }),
       ...dealRoutes(),
       ...auditRoutes(),
       ...(options.extraRoutes ?? []),

@@ -111,6 +111,23 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   const { config, logger, metrics, routes } = dependencies;
   const hsts = config.hstsPreload ? `${HSTS}; preload` : HSTS;
   const https = config.tls ? httpsServerOptions(config.tls) : null;
+  // The headers every response carries, set before anything else can answer.
+  // Router-level errors get a request object without trust-proxy handling, so the scheme is
+  // worked out here too: TLS on this socket, or a trusted proxy saying it terminated TLS.
+  const cameOverTls = (request: FastifyRequest) => {
+    if (request.protocol === 'https' || config.tls) return true;
+    const trusted = config.trustProxy;
+    const peer = request.raw.socket?.remoteAddress ?? '';
+    const fromTrustedProxy =
+      trusted === true || (Array.isArray(trusted) && trusted.includes(peer.replace(/^::ffff:/, '')));
+    return fromTrustedProxy && request.headers['x-forwarded-proto'] === 'https';
+  };
+  const applyResponseHeaders = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    reply.headers(SECURITY_HEADERS);
+    if (cameOverTls(request)) reply.header('strict-transport-security', hsts);
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  };
   // HTTP/1.1, or HTTPS with HTTP/2 and HTTP/1.1 negotiated by ALPN. Fastify types the two server
   // kinds apart; the pipeline below is the same for both.
   const createFastify = Fastify as unknown as (options: Record<string, unknown>) => FastifyInstance;
@@ -133,8 +150,7 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     // Errors the router raises before any hook runs (a URL that does not decode). Fastify's own
     // answer would echo the URL back in JSON; ours is a problem document with the usual headers.
     frameworkErrors: (_error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-      reply.header('x-request-id', request.id);
-      reply.headers(SECURITY_HEADERS);
+      applyResponseHeaders(request, reply);
       return sendProblem(reply, new AppError('bad-request', 'The URL is not valid.'));
     },
   });
@@ -154,10 +170,7 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   // Synchronous hooks with `done`: they run on every request, and an async hook costs a promise.
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
-    reply.header('x-request-id', request.id);
-    reply.headers(SECURITY_HEADERS);
-    if (request.protocol === 'https') reply.header('strict-transport-security', hsts);
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    applyResponseHeaders(request, reply);
     done();
   });
 
