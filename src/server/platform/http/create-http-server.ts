@@ -20,6 +20,7 @@ import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
 import type { AnyRouteDefinition, RouteContext } from './define-route.ts';
+import { parseJsonBody } from './parse-json-body.ts';
 import { requestIdFrom } from './request-id.ts';
 import { httpsServerOptions } from './tls.ts';
 import { HSTS, SECURITY_HEADERS } from './security-headers.ts';
@@ -160,6 +161,14 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   app.decorateRequest('startedAt', 0n);
   // The API speaks JSON only; anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   // Every route as Fastify registered it (including HEAD twins), for the declaration check.
   const registered: { method: string | string[]; url: string; config: unknown }[] = [];
   app.decorate('registeredRoutes', registered);
