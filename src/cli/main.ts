@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../server/config.ts';
+import { BackupError } from '../server/modules/backups/backup-error.ts';
 import { SealError } from '../server/platform/crypto/keyring.ts';
 import { MasterKeyError } from '../server/platform/crypto/master-key.ts';
 import { MigrationError } from '../server/platform/db/migrations.ts';
@@ -6,9 +7,12 @@ import { UnsafeDatabaseRoleError } from '../server/platform/db/open-database.ts'
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { CliUsageError } from './cli-usage-error.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
+import { backupCommand, backupVerifyCommand } from './commands/backup.ts';
 import { demoSeedCommand } from './commands/demo-seed.ts';
+import { devCertCommand } from './commands/dev-cert.ts';
 import { keysRotateCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { restoreCommand } from './commands/restore.ts';
 import { serveCommand } from './commands/serve.ts';
 import { workerCommand } from './commands/worker.ts';
 
@@ -19,6 +23,10 @@ const commands: CliCommand[] = [
   demoSeedCommand,
   keysRotateCommand,
   auditVerifyCommand,
+  backupCommand,
+  backupVerifyCommand,
+  restoreCommand,
+  devCertCommand,
 ];
 
 function usage(): string {
@@ -66,6 +74,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     ) {
       io.stderr.write(`vigil ${command.name}: ${error.message}\n`);
       return 78; // EX_CONFIG
+    }
+    if (error instanceof BackupError) {
+      // The message is the whole story (what failed, what to do); a stack trace would bury it.
+      io.stderr.write(`vigil ${command.name}: ${error.message}\n`);
+      return 1;
     }
     if (
       error instanceof CliUsageError ||

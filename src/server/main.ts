@@ -23,6 +23,12 @@ import type { AnyRouteDefinition } from './platform/http/define-route.ts';
 import { createHttpsRedirectServer, readTlsFiles } from './platform/http/tls.ts';
 import { loadStaticFiles, type StaticFile } from './platform/http/static-files.ts';
 import type { JobHandlers } from './platform/jobs/job-worker.ts';
+import { type RecurringJob, startRecurringJobs } from './platform/jobs/recurring-jobs.ts';
+import {
+  BACKUP_SCHEDULED_JOB_KIND,
+  createScheduledBackupJobHandler,
+  DAILY_BACKUP_SCHEDULE,
+} from './modules/backups/scheduled-backup-job.ts';
 import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
 import { createLogger } from './platform/log/create-logger.ts';
 import { createMetrics } from './platform/metrics/create-metrics.ts';
@@ -66,9 +72,17 @@ export type VigilOptions = {
   extraRoutes?: AnyRouteDefinition[];
 };
 
-/** Job handlers of every module, by kind. Modules add theirs here as they land. */
-export function jobHandlers(): JobHandlers {
-  return {};
+/** Job handlers of every module, by kind, and the recurring jobs. Modules add theirs here as they land. */
+export function backgroundJobs(dependencies: { config: Config; database: Database; masterKey: Buffer; clock: Clock; logger: Logger }): {
+  handlers: JobHandlers;
+  schedules: RecurringJob[];
+} {
+  return {
+    handlers: {
+      [BACKUP_SCHEDULED_JOB_KIND]: createScheduledBackupJobHandler({ ...dependencies, log: dependencies.logger }),
+    },
+    schedules: [DAILY_BACKUP_SCHEDULE],
+  };
 }
 
 /** The composition root: wires config, database, logger, routes and worker into one service. */
@@ -130,7 +144,9 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       recordAudit: (transaction, record) => appendAuditEvent(transactionQuery(transaction), record),
     });
     await app.ready();
-    const worker = runWorker ? createJobWorker({ database, clock, log: logger, handlers: jobHandlers() }) : null;
+    const jobs = backgroundJobs({ config, database, masterKey, clock, logger });
+    const worker = runWorker ? createJobWorker({ database, clock, log: logger, handlers: jobs.handlers }) : null;
+    let recurring: { stop(): void } | null = null;
 
     let closed = false;
     let redirectServer: Server | null = null;
@@ -152,6 +168,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
           await new Promise<void>((resolve) => server.listen(config.httpRedirectPort ?? 0, config.host, resolve));
         }
         worker?.start({ pollIntervalMs: 1000 });
+        if (worker) recurring = startRecurringJobs({ database, clock, schedules: jobs.schedules, log: logger });
         return address;
       },
       reloadTls() {
@@ -164,6 +181,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         closed = true;
         const redirect = redirectServer;
         if (redirect) await new Promise<void>((resolve) => redirect.close(() => resolve()));
+        recurring?.stop();
         await worker?.stop();
         await app.close();
         await rateLimiter.store.close();

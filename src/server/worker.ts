@@ -1,5 +1,7 @@
 import type { Config } from './config.ts';
-import { jobHandlers } from './main.ts';
+import { backgroundJobs } from './main.ts';
+import { resolveMasterKey } from './platform/crypto/resolve-master-key.ts';
+import { startRecurringJobs } from './platform/jobs/recurring-jobs.ts';
 import { systemClock } from './platform/clock.ts';
 import { readMigrationState } from './platform/db/migrations.ts';
 import { openDatabase } from './platform/db/open-database.ts';
@@ -15,10 +17,17 @@ export async function createVigilWorker(options: { config: Config }) {
     await database.close();
     throw new Error(`database has ${state.pending.length} pending migration(s); run \`vigil migrate\` first`);
   }
-  const worker = createJobWorker({ database, clock: systemClock, log: logger, handlers: jobHandlers() });
+  const masterKey = resolveMasterKey(options.config, logger);
+  const jobs = backgroundJobs({ config: options.config, database, masterKey, clock: systemClock, logger });
+  const worker = createJobWorker({ database, clock: systemClock, log: logger, handlers: jobs.handlers });
+  let recurring: { stop(): void } | null = null;
   return {
-    start: () => worker.start({ pollIntervalMs: 1000 }),
+    start: () => {
+      worker.start({ pollIntervalMs: 1000 });
+      recurring = startRecurringJobs({ database, clock: systemClock, schedules: jobs.schedules, log: logger });
+    },
     async close() {
+      recurring?.stop();
       await worker.stop();
       await database.close();
     },

@@ -61,7 +61,7 @@ describe(`log redaction (${testDatabaseKind})`, () => {
     ];
     for (const request of requests) await server.vigil.app.inject(request);
     const logText = server.logs.text();
-    expect(server.logs.lines.length).toBeGreaterThan(6);
+    expect(server.logs.lines.length).toBeGreaterThanOrEqual(6);
     expect(logText).toContain('handling sign-in');
     expect(logText).toContain('[redacted]');
     for (const [name, canary] of Object.entries(CANARY)) {
