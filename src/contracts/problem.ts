@@ -69,6 +69,84 @@ export const problemCodes = {
     title: 'Service unavailable',
     description: 'A dependency (usually the database) is unreachable or not migrated yet. Retry later.',
   },
+  'invalid-credentials': {
+    status: 401,
+    title: 'Invalid email or password',
+    description:
+      'Sign-in failed. The same answer is given for an unknown email, a wrong password and an account without a password, so it does not reveal which emails have accounts.',
+  },
+  'email-not-verified': {
+    status: 403,
+    title: 'Email not verified',
+    description:
+      'The password was right but the email address has not been verified yet: follow the link in the verification email (or ask for a new one). Only given after a correct password.',
+  },
+  'account-suspended': {
+    status: 403,
+    title: 'Account suspended',
+    description:
+      'The password was right but the account has been suspended by an administrator. Only given after a correct password.',
+  },
+  'weak-password': {
+    status: 400,
+    title: 'Password too weak',
+    description:
+      'The new password is shorter than 12 characters, is a commonly used password or is easy to guess (e.g. built from your email or name). `detail` says why and how to improve it.',
+  },
+  'password-too-long': {
+    status: 400,
+    title: 'Password too long',
+    description:
+      'Passwords are limited to 72 bytes of UTF-8 (bcrypt ignores anything after that, so a longer one would be silently cut). Characters outside ASCII take 2 to 4 bytes each.',
+  },
+  'invalid-email-token': {
+    status: 400,
+    title: 'Link invalid or expired',
+    description:
+      'The email verification or password reset link is unknown, has expired or has already been used. Ask for a new one.',
+  },
+  'invalid-mfa-code': {
+    status: 400,
+    title: 'Invalid code',
+    description:
+      'The authenticator code or recovery code is wrong, outside the accepted ±30 s window, or was already used (each code works once). Wrong codes count towards a lockout.',
+  },
+  'mfa-locked': {
+    status: 429,
+    title: 'Too many wrong codes',
+    description:
+      'Five or more wrong codes in a row locked the second factor for this account; each further wrong code doubles the wait (up to an hour). Retry after the number of seconds in `Retry-After`.',
+  },
+  'mfa-challenge-invalid': {
+    status: 401,
+    title: 'Sign-in step expired',
+    description:
+      'The sign-in challenge is unknown, expired (after 5 minutes) or already used, or it is for another step. Sign in again with your password.',
+  },
+  'mfa-enrolment-required': {
+    status: 403,
+    title: 'Set up MFA first',
+    description:
+      'This account must use multi-factor authentication (platform administrators always do) and has none yet: the sign-in challenge only allows enrolling an authenticator app.',
+  },
+  'step-up-required': {
+    status: 403,
+    title: 'Confirm with a code',
+    description:
+      'This action needs a second-factor code entered within the last 10 minutes. Send one to `POST /api/auth/step-up`, then retry the action.',
+  },
+  'token-reuse-detected': {
+    status: 401,
+    title: 'Session ended: refresh token reused',
+    description:
+      'A refresh token that had already been used was presented again, which happens when a token is stolen and both the thief and the owner use it. The whole session was ended and the event audited; sign in again (and review your sessions).',
+  },
+  'csrf-failed': {
+    status: 403,
+    title: 'CSRF check failed',
+    description:
+      "A state-changing request authenticated by session cookies must echo the session's CSRF token (the `vigil_csrf` cookie) in the `x-csrf-token` header. It was missing or wrong.",
+  },
 } as const satisfies Record<string, { status: number; title: string; description: string }>;
 
 export type ProblemCode = keyof typeof problemCodes;

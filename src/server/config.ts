@@ -42,7 +42,10 @@ const environmentSchema = z.object({
   TLS_KEY: z.string().optional(),
   HTTP_REDIRECT_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HSTS_PRELOAD: booleanFlag.optional(),
-  SECURITY_CONTACT: z.string().regex(/^(mailto:|https:)/, 'must be a mailto: or https: URI').optional(),
+  SECURITY_CONTACT: z
+    .string()
+    .regex(/^(mailto:|https:)/, 'must be a mailto: or https: URI')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: z.string().url().optional(),
   VIGIL_PUBLIC_URL: z.string().url().optional(),

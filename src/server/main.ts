@@ -11,7 +11,13 @@ import { seedDemoOrganisation } from './modules/organisations/seed-demo-organisa
 import { securityTxtRoute } from './modules/system/security-txt-route.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
 import { webAppRoutes } from './modules/system/web-app-routes.ts';
-import { type Authenticator, noAuthentication } from './platform/authz/caller.ts';
+import type { Authenticator } from './platform/authz/caller.ts';
+import { createIdentity, type Identity } from './modules/identity/create-identity.ts';
+import {
+  createSessionMaintenanceJobHandler,
+  SESSION_MAINTENANCE_JOB_KIND,
+  SESSION_MAINTENANCE_SCHEDULE,
+} from './modules/identity/sessions/maintain-sessions.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
 import type { Database } from './platform/db/database.ts';
 import { createKeyring, type Keyring } from './platform/crypto/keyring.ts';
@@ -47,6 +53,7 @@ export type Vigil = {
   /** Envelope encryption for secret columns (integration tokens, webhook secrets, TOTP, keys). */
   keyring: Keyring;
   routes: readonly AnyRouteDefinition[];
+  identity: Identity;
   /** Listens on config.host:config.port (and the HTTP→HTTPS redirect port); resolves to the base URL. */
   listen(): Promise<string>;
   /** Re-reads TLS_CERT/TLS_KEY into the running server: new handshakes use them, open connections stay. */
@@ -68,20 +75,33 @@ export type VigilOptions = {
   staticFiles?: Map<string, StaticFile>;
   /** Rate-limit buckets; from REDIS_URL (shared) or memory by default. */
   rateLimitStore?: RateLimitStore;
+  /** Leave out the identity module's routes (tests that mount their own identity doubles). */
+  withoutIdentityRoutes?: boolean;
   /** Extra routes, e.g. test-only routes exercising the pipeline. */
   extraRoutes?: AnyRouteDefinition[];
 };
 
 /** Job handlers of every module, by kind, and the recurring jobs. Modules add theirs here as they land. */
-export function backgroundJobs(dependencies: { config: Config; database: Database; masterKey: Buffer; clock: Clock; logger: Logger }): {
+export function backgroundJobs(dependencies: {
+  config: Config;
+  database: Database;
+  masterKey: Buffer;
+  clock: Clock;
+  logger: Logger;
+  identity: Identity;
+}): {
   handlers: JobHandlers;
   schedules: RecurringJob[];
 } {
   return {
     handlers: {
       [BACKUP_SCHEDULED_JOB_KIND]: createScheduledBackupJobHandler({ ...dependencies, log: dependencies.logger }),
+      [SESSION_MAINTENANCE_JOB_KIND]: createSessionMaintenanceJobHandler({
+        ...dependencies.identity.sessions.dependencies,
+        log: dependencies.logger,
+      }),
     },
-    schedules: [DAILY_BACKUP_SCHEDULE],
+    schedules: [DAILY_BACKUP_SCHEDULE, SESSION_MAINTENANCE_SCHEDULE],
   };
 }
 
@@ -114,6 +134,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     });
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
+    const identity = createIdentity({ database, keyring, clock, config, log: logger });
     const routes: AnyRouteDefinition[] = [];
     routes.push(
       ...systemRoutes({
@@ -127,6 +148,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         routes: () => routes,
       }),
       securityTxtRoute({ config, clock }),
+      ...(options.withoutIdentityRoutes ? [] : identity.routes),
       ...dealRoutes(),
       ...auditRoutes(),
       ...(options.extraRoutes ?? []),
@@ -137,14 +159,14 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       database,
       logger,
       metrics,
-      authenticate: options.authenticate ?? noAuthentication,
+      authenticate: options.authenticate ?? identity.sessions.authenticate,
       routes,
       clock,
       rateLimiter,
       recordAudit: (transaction, record) => appendAuditEvent(transactionQuery(transaction), record),
     });
     await app.ready();
-    const jobs = backgroundJobs({ config, database, masterKey, clock, logger });
+    const jobs = backgroundJobs({ config, database, masterKey, clock, logger, identity });
     const worker = runWorker ? createJobWorker({ database, clock, log: logger, handlers: jobs.handlers }) : null;
     let recurring: { stop(): void } | null = null;
 
@@ -159,6 +181,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       worker,
       keyring,
       routes,
+      identity,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
         if (config.tls && config.httpRedirectPort !== null) {
@@ -183,6 +206,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         if (redirect) await new Promise<void>((resolve) => redirect.close(() => resolve()));
         recurring?.stop();
         await worker?.stop();
+        await identity.flush();
         await app.close();
         await rateLimiter.store.close();
         if (ownsDatabase) await database.close();

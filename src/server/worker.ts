@@ -1,5 +1,7 @@
 import type { Config } from './config.ts';
 import { backgroundJobs } from './main.ts';
+import { createIdentity } from './modules/identity/create-identity.ts';
+import { createKeyring } from './platform/crypto/keyring.ts';
 import { resolveMasterKey } from './platform/crypto/resolve-master-key.ts';
 import { startRecurringJobs } from './platform/jobs/recurring-jobs.ts';
 import { systemClock } from './platform/clock.ts';
@@ -18,7 +20,9 @@ export async function createVigilWorker(options: { config: Config }) {
     throw new Error(`database has ${state.pending.length} pending migration(s); run \`vigil migrate\` first`);
   }
   const masterKey = resolveMasterKey(options.config, logger);
-  const jobs = backgroundJobs({ config: options.config, database, masterKey, clock: systemClock, logger });
+  const keyring = createKeyring({ database, masterKey });
+  const identity = createIdentity({ database, keyring, clock: systemClock, config: options.config, log: logger });
+  const jobs = backgroundJobs({ config: options.config, database, masterKey, clock: systemClock, logger, identity });
   const worker = createJobWorker({ database, clock: systemClock, log: logger, handlers: jobs.handlers });
   let recurring: { stop(): void } | null = null;
   return {

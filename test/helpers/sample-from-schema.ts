@@ -59,6 +59,17 @@ function sample(schema: JsonSchema, uuidValue: string, depth: number): unknown {
   }
 }
 
+// Values that satisfy the patterns our schemas use (codes, slugs, tokens).
+const PATTERN_CANDIDATES = [
+  '123456',
+  'abcd-efgh-jkmn',
+  'ABCD-EFGH-JKMN',
+  'matrix-slug',
+  'member.invited',
+  'a'.repeat(43),
+  'Matrix-Value-Correct-Horse-9',
+];
+
 function sampleString(schema: JsonSchema, uuidValue: string): string {
   switch (schema.format) {
     case 'uuid':
@@ -73,6 +84,11 @@ function sampleString(schema: JsonSchema, uuidValue: string): string {
     case 'url':
       return 'https://example.com/hook';
     default: {
+      if (schema.pattern) {
+        const pattern = new RegExp(schema.pattern);
+        const candidate = PATTERN_CANDIDATES.find((value) => pattern.test(value));
+        if (candidate) return candidate;
+      }
       const length = Math.max(schema.minLength ?? 1, 1);
       // A 12+ character value that satisfies most password-like and name-like rules.
       const base = 'Matrix-Value-Correct-Horse-9';

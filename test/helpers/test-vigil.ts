@@ -75,6 +75,8 @@ export async function startTestVigil(
     /** Replaces the test-caller authenticator (e.g. with the identity module's). */
     authenticate?: Authenticator;
     rateLimitStore?: RateLimitStore;
+    /** Mount the identity module's routes (default); tests with their own identity doubles say false. */
+    identityRoutes?: boolean;
   } = {},
 ): Promise<TestVigil> {
   const testDatabase = await createTestDatabase();
@@ -89,6 +91,7 @@ export async function startTestVigil(
       clock,
       authenticate: options.authenticate ?? authenticateTestCaller,
       ...(options.rateLimitStore ? { rateLimitStore: options.rateLimitStore } : {}),
+      withoutIdentityRoutes: options.identityRoutes === false,
       worker: false,
       staticFiles: options.staticFiles ?? TEST_STATIC_FILES,
       extraRoutes: options.extraRoutes ?? [],

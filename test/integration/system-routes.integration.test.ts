@@ -32,7 +32,10 @@ describe(`system routes (${testDatabaseKind})`, () => {
     expect((await server.vigil.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await server.vigil.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'current', rateLimit: 'memory' } });
+    expect(ready.json()).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', migrations: 'current', rateLimit: 'memory' },
+    });
   });
 
   it('reports not-ready (503) while a migration is pending', async () => {

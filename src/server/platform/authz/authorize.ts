@@ -6,6 +6,9 @@ import type { Caller } from './caller.ts';
  * `public`: anyone. `self`: any signed-in caller, acting on their own account (no organisation).
  * Anything else: a permission from the matrix.
  */
+/** The pipeline's own refusal of an anonymous caller (the route matrix tells it from a route's 401s). */
+export const SIGN_IN_REQUIRED = 'Sign in to use this route.';
+
 export type RoutePermission = Permission | 'public' | 'self';
 
 /**
@@ -22,7 +25,7 @@ export function authorize(options: {
 }): { orgId: string | null } {
   const { permission, caller, pathOrgId } = options;
   if (permission === 'public') return { orgId: null };
-  if (!caller) throw new AppError('unauthenticated', 'Sign in to use this route.');
+  if (!caller) throw new AppError('unauthenticated', SIGN_IN_REQUIRED);
   if (permission === 'self') return { orgId: null };
   if (isPlatformPermission(permission)) {
     if (!caller.platformAdmin) throw new AppError('forbidden', 'Platform administrators only.');

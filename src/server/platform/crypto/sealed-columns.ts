@@ -12,7 +12,21 @@ export type SealedColumn = {
   orgColumn: string | null;
 };
 
-export const sealedColumns: readonly SealedColumn[] = [];
+export const sealedColumns: readonly SealedColumn[] = [
+  // Ed25519 private keys signing access tokens (PKCS#8).
+  { table: 'jwt_signing_keys', column: 'private_key', idColumn: 'id', orgColumn: null },
+  // Per-session CSRF token, re-issued to the browser at every refresh.
+  { table: 'sessions', column: 'csrf_token', idColumn: 'id', orgColumn: null },
+  // The current refresh token, kept on its parent only for the reuse grace window.
+  { table: 'refresh_tokens', column: 'successor_token', idColumn: 'id', orgColumn: null },
+  // Account mail (development outbox, or kept after a failed delivery) carries single-use
+  // verification and password reset links: a reset link is the account for 30 minutes.
+  { table: 'mail_outbox', column: 'body_text', idColumn: 'id', orgColumn: null },
+  // TOTP secret (base32): whoever reads it can generate every future code.
+  { table: 'mfa_totp', column: 'secret_sealed', idColumn: 'user_id', orgColumn: null },
+  // HMAC key of the user's recovery code hashes: without it a dump cannot even test guesses.
+  { table: 'mfa_totp', column: 'recovery_code_key_sealed', idColumn: 'user_id', orgColumn: null },
+];
 
 /**
  * Columns whose names look secret but hold no secret, each with the reason. Anything else named
@@ -26,4 +40,9 @@ export const notSecretColumns: Readonly<Record<string, string>> = {
   'password_credentials.password_hash': 'bcrypt hash (cost >= 12) of the password; verifying needs the password',
   'users.tokens_valid_after': 'a timestamp (access tokens issued before it are rejected), not a token',
   'email_tokens.token_hash': 'SHA-256 of a 256-bit random token: infeasible to invert, safe to store',
+  'refresh_tokens.token_hash': 'SHA-256 of a 256-bit random refresh token: infeasible to invert, safe to store',
+  'recovery_codes.code_hash':
+    'HMAC-SHA256 of a 60-bit random recovery code under a per-user key sealed in mfa_totp: a dump alone cannot test guesses, and 2^60 guesses are out of reach online (lockout) and offline (keyed)',
+  'mfa_challenges.token_hash':
+    'SHA-256 of a 256-bit random sign-in challenge token (5-minute, single use): infeasible to invert',
 };

@@ -268,12 +268,11 @@ function registerRoute(
     ...(route.bodyLimit ? { bodyLimit: route.bodyLimit } : {}),
     config: { vigil: { permission: route.permission, audit: route.audit } },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      // The path first (authorisation needs the organisation id); query and body only once the
+      // caller is known, so an anonymous caller learns nothing about a protected route's schema.
       const params = parsePart(route.schema.params, request.params, 'params');
-      const query = parsePart(route.schema.query, request.query, 'query');
-      const body = parsePart(route.schema.body, request.body, 'body');
-      const errors = [...params.errors, ...query.errors, ...body.errors];
-      if (errors.length > 0) {
-        throw new AppError('validation-failed', 'Some fields are invalid; see `errors`.', { errors });
+      if (params.errors.length > 0) {
+        throw new AppError('validation-failed', 'Some fields are invalid; see `errors`.', { errors: params.errors });
       }
       const rawOrgId = (request.params as Record<string, unknown>).orgId;
       const pathOrgId = typeof rawOrgId === 'string' ? rawOrgId : undefined;
@@ -335,6 +334,13 @@ function registerRoute(
           await recordStandalone(memberOfPathOrganisation ? (pathOrgId as string) : null, 'denied');
         }
         throw error;
+      }
+
+      const query = parsePart(route.schema.query, request.query, 'query');
+      const body = parsePart(route.schema.body, request.body, 'body');
+      const errors = [...query.errors, ...body.errors];
+      if (errors.length > 0) {
+        throw new AppError('validation-failed', 'Some fields are invalid; see `errors`.', { errors });
       }
 
       if (rateLimit) {

@@ -1,0 +1,46 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { OrganisationRole } from '../../../../contracts/permissions.ts';
+import type { Transaction } from '../../../platform/db/database.ts';
+import { queryRows } from '../../../platform/db/query-rows.ts';
+import { memberships, users } from '../../../platform/db/schema.ts';
+import type { AuthenticationMethod } from '../identity-types.ts';
+
+export type TokenSubject = {
+  platformAdmin: boolean;
+  suspended: boolean;
+  orgId: string | null;
+  role: OrganisationRole | null;
+};
+
+/**
+ * What an access token for this user may say, read from the database at every issuance (so a role
+ * change or removal applies at the next refresh at the latest). `orgId: null` picks the user's
+ * first membership; a named organisation the user no longer belongs to gives none. A platform administrator whose session has not passed a second factor
+ * gets no organisation at all: until they enrol and use MFA they can reach only their own account
+ * routes (MFA enrolment), never tenant data. Returns null for a deleted user.
+ */
+export async function resolveTokenSubject(
+  transaction: Transaction,
+  options: { userId: string; orgId: string | null; amr: readonly AuthenticationMethod[] },
+): Promise<TokenSubject | null> {
+  // Memberships are visible to the member only (RLS reads app.user_id).
+  await queryRows(transaction, sql`SELECT set_config('app.user_id', ${options.userId}, true)`);
+  const [user] = await transaction
+    .select({ platformAdmin: users.platformAdmin, suspendedAt: users.suspendedAt })
+    .from(users)
+    .where(eq(users.id, options.userId));
+  if (!user) return null;
+  const subject = { platformAdmin: user.platformAdmin, suspended: user.suspendedAt !== null };
+  if (user.platformAdmin && !options.amr.includes('otp')) return { ...subject, orgId: null, role: null };
+  const [membership] = await transaction
+    .select({ orgId: memberships.orgId, role: memberships.role })
+    .from(memberships)
+    .where(
+      options.orgId
+        ? and(eq(memberships.userId, options.userId), eq(memberships.orgId, options.orgId))
+        : eq(memberships.userId, options.userId),
+    )
+    .orderBy(asc(memberships.createdAt), asc(memberships.orgId))
+    .limit(1);
+  return { ...subject, orgId: membership?.orgId ?? null, role: membership?.role ?? null };
+}
