@@ -73,8 +73,13 @@ export async function authenticateSessionRequest(
   }
 
   // A platform administrator is one now, per the database — also for a session that predates the
-  // flag — and without a second factor in this session gets no organisation access at all.
-  const restricted = row.platformAdmin && !claims.amr.includes('otp');
+  // flag. Platform admins must use MFA on every path: a session of theirs that never passed a
+  // second factor is refused outright (their sign-in goes through the MFA challenge, which can
+  // only enrol or verify), so it reaches nothing, not even `self` routes.
+  if (row.platformAdmin && !claims.amr.includes('otp')) {
+    throw new AppError('unauthenticated', 'Platform administrators must sign in with MFA; sign in again.');
+  }
+  const restricted = false;
   return {
     transport,
     caller: {

@@ -104,6 +104,9 @@ export async function refreshSession(dependencies: SessionDependencies, input: R
         });
         if (!subject) return { kind: 'invalid', reason: 'ended' };
         if (subject.suspended) return { kind: 'invalid', reason: 'suspended' };
+        // Platform admins must use MFA on every path, also for a session that predates the flag.
+        if (subject.platformAdmin && !normaliseAmr(session.amr).includes('otp'))
+          return { kind: 'invalid', reason: 'ended' };
         const expiresAt = refreshTokenExpiry(now, SESSION_IDLE_LIFETIME_MS, session.absoluteExpiresAt);
         const successorId = newId();
         // The grandparent no longer needs its copy of the token it handed on: that token is used now.
