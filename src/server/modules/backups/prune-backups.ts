@@ -2,6 +2,7 @@ import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BACKUP_FILE_EXTENSION } from './backup-format.ts';
 
+// eslint-disable-next-line security/detect-non-literal-regexp -- built once from a constant extension
 const BACKUP_NAME = new RegExp(`^vigil-\\d{8}T\\d{6}(\\.\\d{3})?Z\\${BACKUP_FILE_EXTENSION}$`);
 
 /**

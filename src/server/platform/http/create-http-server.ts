@@ -100,6 +100,7 @@ function routeMatcher(url: string): RegExp {
       segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
     )
     .join('/');
+  // eslint-disable-next-line security/detect-non-literal-regexp -- built from our own route declarations, segments escaped
   return new RegExp(`^${pattern}$`);
 }
 
