@@ -11,6 +11,7 @@ import { backupCommand, backupVerifyCommand } from './commands/backup.ts';
 import { demoSeedCommand } from './commands/demo-seed.ts';
 import { devCertCommand } from './commands/dev-cert.ts';
 import { keysRotateCommand } from './commands/keys.ts';
+import { keysRotateJwtCommand } from './commands/keys-rotate-jwt.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -22,6 +23,7 @@ const commands: CliCommand[] = [
   migrateCommand,
   demoSeedCommand,
   keysRotateCommand,
+  keysRotateJwtCommand,
   auditVerifyCommand,
   backupCommand,
   backupVerifyCommand,

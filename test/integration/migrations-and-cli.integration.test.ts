@@ -126,6 +126,9 @@ describe(`vigil CLI (${testDatabaseKind})`, () => {
         expect(await runCli(['keys', 'rotate'], rotate.io)).toBe(0);
         expect(rotate.output().stdout).toMatch(/data key v2 is active; 0 value\(s\) re-encrypted; retired v1/);
       }
+      const rotateJwt = captureIo(environment);
+      expect(await runCli(['keys', 'rotate-jwt'], rotateJwt.io)).toBe(0);
+      expect(rotateJwt.output().stdout).toMatch(/Signing key [0-9a-f-]{36} is active/);
       const verify = captureIo(environment);
       expect(await runCli(['audit', 'verify'], verify.io)).toBe(0);
       expect(verify.output().stdout).toMatch(/All audit chains verify/);
