@@ -145,3 +145,11 @@ export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
 
 export const outboxResponseSchema = z.object({ items: z.array(outboxMessageSchema) });
 export type OutboxResponse = z.infer<typeof outboxResponseSchema>;
+
+/** DELETE /api/me: the password again (and, with MFA, a recent step-up) plus a typed confirmation. */
+export const deleteAccountRequestSchema = z.object({
+  password: passwordInputSchema,
+  confirm: z.literal('DELETE MY ACCOUNT', { error: 'Type DELETE MY ACCOUNT to confirm.' }),
+});
+export type DeleteAccountRequest = z.infer<typeof deleteAccountRequestSchema>;
+export const deleteAccountResponseSchema = z.object({ deleted: z.literal(true) });

@@ -56,7 +56,11 @@ export function createIdentity(options: {
     requireStepUp,
   });
   const routes = [
-    ...accountRoutes({ accounts, setSessionCookies: sessions.setSessionCookies }),
+    ...accountRoutes({
+      accounts,
+      setSessionCookies: sessions.setSessionCookies,
+      clearSessionCookies: sessions.clearSessionCookies,
+    }),
     ...devOutboxRoutes({ config, database, keyring }),
     ...sessionRoutes({ sessions }),
     ...mfaRoutes({

@@ -1,7 +1,10 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyRequest } from 'fastify';
 import {
   acceptedResponseSchema,
   changePasswordRequestSchema,
+  deleteAccountRequestSchema,
+  deleteAccountResponseSchema,
   changePasswordResponseSchema,
   meResponseSchema,
   passwordResetCompletedResponseSchema,
@@ -25,6 +28,8 @@ import type { AccountService } from './account-service.ts';
 export type AccountRoutesDependencies = {
   accounts: AccountService;
   setSessionCookies: SetSessionCookies;
+  /** Clears the browser's session cookies (after account deletion). */
+  clearSessionCookies?: (reply: FastifyReply) => void;
 };
 
 const SIGN_UP_ACCEPTED =
@@ -57,7 +62,7 @@ function selfCaller(caller: Caller | null): Caller {
 
 /** Routes of the accounts module: the /api/auth ones run before there is a session, /api/me for the signed-in caller. */
 export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRouteDefinition[] {
-  const { accounts, setSessionCookies } = dependencies;
+  const { accounts, setSessionCookies, clearSessionCookies } = dependencies;
   return [
     defineRoute({
       method: 'POST',
@@ -215,6 +220,27 @@ export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRoute
           message: 'Your password was changed and your other sessions were signed out.',
           refreshRequired: true as const,
         };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      url: '/api/me',
+      summary: 'Delete your account',
+      description:
+        'Needs your password, the typed confirmation and, with MFA, a recent second factor (step-up). Removes your credentials, sessions, MFA, memberships and mail in one transaction; audit events keep only your (now unlinkable) user id. The last admin of an organisation gets 409 until they hand over or delete it.',
+      tags: ['accounts'],
+      permission: 'self',
+      audit: { action: 'account.deleted', sensitive: true },
+      schema: { body: deleteAccountRequestSchema, responses: { 200: deleteAccountResponseSchema } },
+      handler: async ({ body, caller, request, reply, requestId, platform, audit }) => {
+        await accounts.deleteAccount({
+          caller: selfCaller(caller),
+          password: body.password,
+          meta: requestMeta(request, requestId),
+          unit: { run: platform, audit },
+        });
+        clearSessionCookies?.(reply);
+        return { deleted: true as const };
       },
     }),
     defineRoute({

@@ -7,6 +7,7 @@ import {
   type RequestMeta,
 } from './account-context.ts';
 import { changePassword } from './change-password.ts';
+import { deleteAccount } from './delete-account.ts';
 import { completePasswordReset } from './complete-password-reset.ts';
 import { readProfile } from './read-profile.ts';
 import { requestPasswordReset } from './request-password-reset.ts';
@@ -16,6 +17,8 @@ import { signUp } from './sign-up.ts';
 import { verifyEmail } from './verify-email.ts';
 
 export type AccountService = {
+  /** DELETE /api/me: password (and step-up with MFA), then every row that names the user. */
+  deleteAccount(input: { caller: Caller; password: string; meta: RequestMeta; unit: AuditedUnit }): Promise<void>;
   signUp(input: { email: string; password: string; displayName: string | null; meta: RequestMeta }): Promise<void>;
   verifyEmail(input: { token: string; unit: AuditedUnit }): Promise<void>;
   /** Returns at once; the work happens in the background (see flush). */
@@ -60,6 +63,7 @@ export function createAccountService(dependencies: AccountServiceDependencies): 
     completePasswordReset: (input) => completePasswordReset({ context, ...input }),
     changePassword: (input) => changePassword({ context, ...input }),
     readProfile: (input) => readProfile({ database: context.database, ...input }),
+    deleteAccount: (input) => deleteAccount({ context, ...input }),
     warmUp: () => context.hasher.warmUp(),
     async flush() {
       await context.tasks.flush();
