@@ -7,7 +7,7 @@ import type { Config } from './config.ts';
 import { appendAuditEvent } from './modules/audit/append-audit-event.ts';
 import { auditRoutes } from './modules/audit/audit-routes.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
-import { seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
+import { DEMO_ACCOUNT, seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
 import { securityTxtRoute } from './modules/system/security-txt-route.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
 import { webAppRoutes } from './modules/system/web-app-routes.ts';
@@ -120,7 +120,8 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
   try {
     if (config.demoSeed && ownsDatabase) {
       const seeded = await seedDemoOrganisation({ database, clock });
-      if (seeded.created) logger.info({ orgId: seeded.orgId }, 'demo organisation seeded');
+      if (seeded.created)
+        logger.info({ orgId: seeded.orgId, demoAccount: DEMO_ACCOUNT.email }, 'demo organisation seeded');
     }
     const keyring = createKeyring({ database, masterKey });
     // Fail at start, not at the first secret, when the master key does not match the data keys.

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createVigil } from '../../server/main.ts';
+import { DEMO_ACCOUNT } from '../../server/modules/organisations/seed-demo-organisation.ts';
 import { type CliCommand, waitForShutdownSignal } from '../cli-command.ts';
 
 export const serveCommand: CliCommand = {
@@ -23,6 +24,9 @@ export const serveCommand: CliCommand = {
     const address = await vigil.listen();
     const shown = address.replace('127.0.0.1', 'localhost');
     io.stdout.write(`Vigil ${config.version} (${config.profile}, ${vigil.database.kind}) listening on ${shown}\n`);
+    if (config.demoSeed && config.profile === 'development') {
+      io.stdout.write(`Demo sign-in: ${DEMO_ACCOUNT.email} / ${DEMO_ACCOUNT.password} (development only)\n`);
+    }
     // SIGHUP: pick up renewed certificates without dropping connections.
     const onHangUp = () => vigil.reloadTls();
     process.on('SIGHUP', onHangUp);

@@ -2,10 +2,17 @@ import { eq } from 'drizzle-orm';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { newId } from '../../platform/db/ids.ts';
-import { deals, organisations } from '../../platform/db/schema.ts';
+import bcrypt from 'bcrypt';
+import { deals, memberships, organisations, passwordCredentials, users } from '../../platform/db/schema.ts';
 import { withPlatformTransaction, withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
 
 export const DEMO_ORGANISATION_SLUG = 'acme-demo';
+
+/**
+ * The demo account `npm start` creates so a first-time user can sign in at once. Development only
+ * (production never seeds), printed at start-up; the password is public, so never reuse it.
+ */
+export const DEMO_ACCOUNT = { email: 'demo@vigil.test', password: 'demo-vigil-password-2026' } as const;
 
 const DEMO_DEALS = [
   {
@@ -95,5 +102,29 @@ export async function seedDemoOrganisation(options: {
       })),
     );
   });
+  const userId = newId();
+  const passwordHash = await bcrypt.hash(DEMO_ACCOUNT.password, 10);
+  await withPlatformTransaction(options.database, { userId, requestId }, async (transaction) => {
+    await transaction
+      .insert(users)
+      .values({
+        id: userId,
+        email: DEMO_ACCOUNT.email,
+        emailNormalised: DEMO_ACCOUNT.email,
+        displayName: 'Demo Admin',
+        emailVerifiedAt: now,
+        tokensValidAfter: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing();
+    await transaction
+      .insert(passwordCredentials)
+      .values({ userId, passwordHash, updatedAt: now })
+      .onConflictDoNothing();
+  });
+  await withTenantTransaction(options.database, { orgId, userId, requestId }, (transaction) =>
+    transaction.insert(memberships).values({ orgId, userId, role: 'org_admin', createdAt: now }).onConflictDoNothing(),
+  );
   return { orgId, created: true };
 }
