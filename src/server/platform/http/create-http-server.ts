@@ -25,6 +25,10 @@ import { requestIdFrom } from './request-id.ts';
 import { httpsServerOptions } from './tls.ts';
 import { HSTS, SECURITY_HEADERS } from './security-headers.ts';
 
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Requests one client address may have in flight at once; more get 429 (cheap, per process). */
+export const MAX_CONCURRENT_REQUESTS_PER_IP = 64;
+
 export type HttpServerDependencies = {
   config: Config;
   database: Database;
@@ -57,6 +61,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     startedAt: bigint;
+    countedInFlight: boolean;
   }
   interface FastifyInstance {
     registeredRoutes: { method: string | string[]; url: string; config: unknown }[];
@@ -147,6 +152,8 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 10_000,
+    // Request line + headers beyond 16 KiB are refused with 431 before any parsing.
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Errors the router raises before any hook runs (a URL that does not decode). Fastify's own
@@ -160,6 +167,7 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   // Cookies are parsed for the identity module's web sessions; nothing else reads them.
   void app.register(fastifyCookie);
   app.decorateRequest('startedAt', 0n);
+  app.decorateRequest('countedInFlight', false);
   // The API speaks JSON only; anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
@@ -178,15 +186,41 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   });
 
   // Synchronous hooks with `done`: they run on every request, and an async hook costs a promise.
+  // In-flight requests per client address: one client cannot hold every worker slot.
+  const inFlight = new Map<string, number>();
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
     applyResponseHeaders(request, reply);
+    const current = inFlight.get(request.ip) ?? 0;
+    if (current >= MAX_CONCURRENT_REQUESTS_PER_IP) {
+      sendProblem(
+        reply,
+        new AppError('rate-limited', 'Too many requests in flight from your address.', {
+          headers: { 'retry-after': '1' },
+        }),
+      );
+      return;
+    }
+    inFlight.set(request.ip, current + 1);
+    request.countedInFlight = true;
+    done();
+  });
+  const release = (request: FastifyRequest) => {
+    if (!request.countedInFlight) return;
+    request.countedInFlight = false;
+    const remaining = (inFlight.get(request.ip) ?? 1) - 1;
+    if (remaining <= 0) inFlight.delete(request.ip);
+    else inFlight.set(request.ip, remaining);
+  };
+  app.addHook('onRequestAbort', (request, done) => {
+    release(request);
     done();
   });
 
   // One access-log line per request, written when it completes (Fastify's own request logging,
   // two lines per request, is disabled).
   app.addHook('onResponse', (request, reply, done) => {
+    release(request);
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, seconds);

@@ -28,6 +28,7 @@ export function httpsServerOptions(tls: { certFile: string; keyFile: string }) {
     ciphers: TLS_CIPHERS,
     honorCipherOrder: true,
     allowHTTP1: true,
+    maxHeaderSize: 16 * 1024,
   };
 }
 
