@@ -2,7 +2,7 @@ import './lib/zod-config.ts';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { RouterProvider } from 'react-router';
+import { RouterProvider } from 'react-router/dom';
 import { queryClient } from './lib/queries.ts';
 import { router } from './router.tsx';
 import './styles/app.css';

@@ -1,15 +1,41 @@
-import { createBrowserRouter } from 'react-router';
+import { createBrowserRouter, Navigate } from 'react-router';
+import { AuthLayout } from './components/AuthLayout.tsx';
 import { Layout, type RouteHandle } from './components/Layout.tsx';
+import { RequireAuth } from './components/RequireAuth.tsx';
 import { ApiDocsPage } from './pages/ApiDocsPage.tsx';
+import { AuditLogPage } from './pages/AuditLogPage.tsx';
+import { DevMailboxPage } from './pages/DevMailboxPage.tsx';
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/EmailLinkPages.tsx';
 import { RootErrorPage, RouteErrorPage } from './pages/ErrorPages.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
 import { ProblemPage, ProblemsIndexPage } from './pages/ProblemsPages.tsx';
+import { SecurityPage } from './pages/SecurityPage.tsx';
+import { SessionsPage } from './pages/SessionsPage.tsx';
+import { SignInPage } from './pages/SignInPage.tsx';
+import { SignUpPage } from './pages/SignUpPage.tsx';
 import { StatusPage } from './pages/StatusPage.tsx';
 
 const handle = (crumb: RouteHandle['crumb']): RouteHandle => ({ crumb });
 
 export const router = createBrowserRouter([
+  {
+    // Signing in, signing up and the pages email links open: a standalone frame, no sidebar.
+    element: <AuthLayout />,
+    errorElement: <RootErrorPage />,
+    children: [
+      {
+        errorElement: <RouteErrorPage />,
+        children: [
+          { path: 'sign-in', element: <SignInPage />, handle: handle('Sign in') },
+          { path: 'sign-up', element: <SignUpPage />, handle: handle('Create account') },
+          { path: 'verify-email', element: <VerifyEmailPage />, handle: handle('Verify email') },
+          { path: 'forgot-password', element: <ForgotPasswordPage />, handle: handle('Reset password') },
+          { path: 'reset-password', element: <ResetPasswordPage />, handle: handle('Choose a new password') },
+        ],
+      },
+    ],
+  },
   {
     path: '/',
     element: <Layout />,
@@ -30,6 +56,23 @@ export const router = createBrowserRouter([
               { path: ':code', element: <ProblemPage />, handle: handle((params) => params.code ?? 'Unknown') },
             ],
           },
+          {
+            // Signed-in pages: anyone else is sent to /sign-in?next=….
+            element: <RequireAuth />,
+            children: [
+              {
+                path: 'account',
+                handle: handle('Account'),
+                children: [
+                  { index: true, element: <Navigate to="/account/security" replace /> },
+                  { path: 'security', element: <SecurityPage />, handle: handle('Security') },
+                  { path: 'sessions', element: <SessionsPage />, handle: handle('Sessions') },
+                ],
+              },
+              { path: 'orgs/:orgId/audit', element: <AuditLogPage />, handle: handle('Audit log') },
+            ],
+          },
+          { path: 'dev/mailbox', element: <DevMailboxPage />, handle: handle('Dev mailbox') },
           { path: '*', element: <NotFoundPage />, handle: handle('Not found') },
         ],
       },

@@ -1,9 +1,24 @@
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link, NavLink, Outlet, type UIMatch, useMatches } from 'react-router';
+import type { MeResponse } from '../../contracts/identity.ts';
 import { summariseHealth } from '../lib/health.ts';
-import { statusQuery } from '../lib/queries.ts';
-import { ActivityIcon, AlertIcon, ChevronRightIcon, CodeIcon, HomeIcon, VigilMark } from './icons.tsx';
+import { devOutboxAvailable, devOutboxQuery, meQuery, statusQuery } from '../lib/queries.ts';
+import {
+  ActivityIcon,
+  AlertIcon,
+  ChevronRightIcon,
+  CodeIcon,
+  HomeIcon,
+  InboxIcon,
+  LogInIcon,
+  MonitorIcon,
+  ScrollIcon,
+  ShieldIcon,
+  VigilMark,
+} from './icons.tsx';
+import { StepUpProvider } from './StepUp.tsx';
+import { UserMenu } from './UserMenu.tsx';
 
 /** What a route puts in `handle` to appear in the top bar and the document title. */
 export interface RouteHandle {
@@ -14,7 +29,7 @@ function isRouteHandle(value: unknown): value is RouteHandle {
   return typeof value === 'object' && value !== null && 'crumb' in value;
 }
 
-function useCrumbs(): { label: string; to: string }[] {
+export function useCrumbs(): { label: string; to: string }[] {
   const matches = useMatches() as UIMatch<unknown, unknown>[];
   const crumbs: { label: string; to: string }[] = [];
   for (const match of matches) {
@@ -64,10 +79,10 @@ function StatusNavDot() {
   return <span className={`dot dot-${health.tone} nav-trailing`} title={health.label} />;
 }
 
-function SidebarFooter() {
+function ServerInfo() {
   const { data, isPending, isError } = useQuery(statusQuery);
   return (
-    <div className="sidebar-footer" data-testid="sidebar-footer">
+    <div className="sidebar-server">
       <div className="sidebar-footer-label">Server</div>
       {isPending ? (
         <div className="sidebar-footer-value muted">Connecting…</div>
@@ -84,6 +99,35 @@ function SidebarFooter() {
       )}
     </div>
   );
+}
+
+function SidebarFooter({ me, loading }: { me: MeResponse | null; loading: boolean }) {
+  return (
+    <div className="sidebar-footer" data-testid="sidebar-footer">
+      {loading ? null : me ? (
+        <UserMenu me={me} />
+      ) : (
+        <div className="sidebar-auth" data-testid="sidebar-signed-out">
+          <Link to="/sign-in" className="button button-primary button-block button-sm" data-testid="sidebar-sign-in">
+            <LogInIcon size={14} />
+            Sign in
+          </Link>
+          <Link to="/sign-up" className="button button-secondary button-block button-sm" data-testid="sidebar-sign-up">
+            Create account
+          </Link>
+        </div>
+      )}
+      <ServerInfo />
+    </div>
+  );
+}
+
+/** The dev mailbox, in the nav only when the server answers for it (development and test, from this machine). */
+function useDevMailboxVisible(): boolean {
+  const { data: status } = useQuery(statusQuery);
+  const available = devOutboxAvailable(status?.profile);
+  const { isSuccess } = useQuery({ ...devOutboxQuery, enabled: available });
+  return available && isSuccess;
 }
 
 function TopBarHealth() {
@@ -114,6 +158,9 @@ function TopBarHealth() {
 }
 
 export function Sidebar() {
+  const { data: me, isPending } = useQuery(meQuery);
+  const devMailbox = useDevMailboxVisible();
+  const adminOrgs = (me?.memberships ?? []).filter((membership) => membership.role === 'org_admin');
   return (
     <aside className="sidebar" aria-label="Main">
       <div className="sidebar-inner">
@@ -128,6 +175,27 @@ export function Sidebar() {
               Overview
             </NavItem>
           </div>
+          {adminOrgs.map((membership) => (
+            <div className="nav-group" key={membership.orgId} data-testid="nav-org">
+              <div className="nav-group-label nav-group-label-org" title={membership.orgName}>
+                {membership.orgName}
+              </div>
+              <NavItem to={`/orgs/${membership.orgId}/audit`} icon={<ScrollIcon />} testId="nav-audit">
+                Audit log
+              </NavItem>
+            </div>
+          ))}
+          {me ? (
+            <div className="nav-group" data-testid="nav-account">
+              <div className="nav-group-label">Account</div>
+              <NavItem to="/account/security" icon={<ShieldIcon />} testId="nav-security">
+                Security
+              </NavItem>
+              <NavItem to="/account/sessions" icon={<MonitorIcon />} testId="nav-sessions">
+                Sessions
+              </NavItem>
+            </div>
+          ) : null}
           <div className="nav-group">
             <div className="nav-group-label">Platform</div>
             <NavItem to="/status" icon={<ActivityIcon />} testId="nav-status" trailing={<StatusNavDot />}>
@@ -140,8 +208,16 @@ export function Sidebar() {
               Problem types
             </NavItem>
           </div>
+          {devMailbox ? (
+            <div className="nav-group">
+              <div className="nav-group-label">Development</div>
+              <NavItem to="/dev/mailbox" icon={<InboxIcon />} testId="nav-dev-mailbox">
+                Dev mailbox
+              </NavItem>
+            </div>
+          ) : null}
         </nav>
-        <SidebarFooter />
+        <SidebarFooter me={me ?? null} loading={isPending} />
       </div>
     </aside>
   );
@@ -151,42 +227,44 @@ export function Layout() {
   const crumbs = useCrumbs();
   const title = crumbs.at(-1)?.label ?? 'Vigil';
   return (
-    <div className="app-shell" data-testid="app-shell">
-      <title>{title === 'Vigil' ? 'Vigil' : `${title} · Vigil`}</title>
-      <Sidebar />
-      <div className="main">
-        <header className="topbar">
-          <nav aria-label="Breadcrumb" className="crumbs">
-            <ol>
-              {crumbs.map((crumb, index) => {
-                const last = index === crumbs.length - 1;
-                return (
-                  <li key={crumb.to}>
-                    {index > 0 ? <ChevronRightIcon size={14} className="crumb-sep" /> : null}
-                    {last ? (
-                      <span className="topbar-title" data-testid="page-title" aria-current="page">
-                        {crumb.label}
-                      </span>
-                    ) : (
-                      <Link to={crumb.to} className="crumb-link">
-                        {crumb.label}
-                      </Link>
-                    )}
-                  </li>
-                );
-              })}
-            </ol>
-          </nav>
-          <div className="topbar-actions">
-            <TopBarHealth />
-          </div>
-        </header>
-        <main className="content" id="content">
-          <div className="content-inner">
-            <Outlet />
-          </div>
-        </main>
+    <StepUpProvider>
+      <div className="app-shell" data-testid="app-shell">
+        <title>{title === 'Vigil' ? 'Vigil' : `${title} · Vigil`}</title>
+        <Sidebar />
+        <div className="main">
+          <header className="topbar">
+            <nav aria-label="Breadcrumb" className="crumbs">
+              <ol>
+                {crumbs.map((crumb, index) => {
+                  const last = index === crumbs.length - 1;
+                  return (
+                    <li key={crumb.to}>
+                      {index > 0 ? <ChevronRightIcon size={14} className="crumb-sep" /> : null}
+                      {last ? (
+                        <span className="topbar-title" data-testid="page-title" aria-current="page">
+                          {crumb.label}
+                        </span>
+                      ) : (
+                        <Link to={crumb.to} className="crumb-link">
+                          {crumb.label}
+                        </Link>
+                      )}
+                    </li>
+                  );
+                })}
+              </ol>
+            </nav>
+            <div className="topbar-actions">
+              <TopBarHealth />
+            </div>
+          </header>
+          <main className="content" id="content">
+            <div className="content-inner">
+              <Outlet />
+            </div>
+          </main>
+        </div>
       </div>
-    </div>
+    </StepUpProvider>
   );
 }

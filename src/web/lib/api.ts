@@ -1,15 +1,26 @@
-import { type Problem, problemSchema } from '../../contracts/problem.ts';
+import { type Problem, type ProblemCode, problemSchema } from '../../contracts/problem.ts';
 
 /** An HTTP or validation failure from the API, carrying the RFC 9457 problem document when there is one. */
 export class ApiError extends Error {
   readonly status: number | null;
   readonly problem: Problem | null;
+  /** Seconds the server asked to wait (`Retry-After`), for rate limits and lockouts. */
+  readonly retryAfterSeconds: number | null;
 
-  constructor(message: string, options: { status?: number | null; problem?: Problem | null; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: {
+      status?: number | null;
+      problem?: Problem | null;
+      retryAfterSeconds?: number | null;
+      cause?: unknown;
+    } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'ApiError';
     this.status = options.status ?? null;
     this.problem = options.problem ?? null;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? null;
   }
 
   /** A short heading for an error state. */
@@ -32,6 +43,16 @@ export class ApiError extends Error {
     return instance.startsWith(prefix) ? instance.slice(prefix.length) : instance;
   }
 
+  /** The message of the field error whose JSON pointer is `pointer` (e.g. `/body/password`). */
+  fieldError(pointer: string): string | null {
+    return this.problem?.errors?.find((error) => error.pointer === pointer)?.message ?? null;
+  }
+
+  /** Whether the problem type is `/problems/<code>`. */
+  is(code: ProblemCode): boolean {
+    return this.problemCode === code;
+  }
+
   /** The problem code (`/problems/<code>` → `<code>`), if the type is one of ours. */
   get problemCode(): string | null {
     const type = this.problem?.type;
@@ -44,31 +65,33 @@ function isProblemContentType(contentType: string | null): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'application/problem+json';
 }
 
-/**
- * GETs a same-origin JSON resource and validates it with `parse` (e.g. `statusSchema.parse`).
- * Throws `ApiError` on any failure, with the problem document when the server sent one.
- */
-export async function getJson<T>(path: string, parse: (body: unknown) => T, signal?: AbortSignal): Promise<T> {
-  let response: Response;
+/** Reads a failed response into an ApiError, with the problem document when the server sent one. */
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let problem: Problem | null = null;
+  if (isProblemContentType(response.headers.get('content-type'))) {
+    const parsed = problemSchema.safeParse(await response.json().catch(() => null));
+    if (parsed.success) problem = parsed.data;
+  }
+  const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+  return new ApiError(problem?.detail ?? `The server answered ${response.status} ${response.statusText}`.trim(), {
+    status: response.status,
+    problem,
+    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null,
+  });
+}
+
+/** Sends a request, turning a network failure into an ApiError (an abort is rethrown as is). */
+export async function send(path: string, init: RequestInit): Promise<Response> {
   try {
-    response = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin', signal });
+    return await fetch(path, { credentials: 'same-origin', ...init });
   } catch (cause) {
-    if (signal?.aborted) throw cause;
+    if (init.signal?.aborted) throw cause;
     throw new ApiError('The server could not be reached. Check your connection and try again.', { cause });
   }
+}
 
-  if (!response.ok) {
-    let problem: Problem | null = null;
-    if (isProblemContentType(response.headers.get('content-type'))) {
-      const parsed = problemSchema.safeParse(await response.json().catch(() => null));
-      if (parsed.success) problem = parsed.data;
-    }
-    throw new ApiError(problem?.detail ?? `The server answered ${response.status} ${response.statusText}`.trim(), {
-      status: response.status,
-      problem,
-    });
-  }
-
+/** Reads and validates the JSON body of a successful response. */
+export async function readJson<T>(response: Response, parse: (body: unknown) => T): Promise<T> {
   let body: unknown;
   try {
     body = await response.json();
@@ -80,6 +103,16 @@ export async function getJson<T>(path: string, parse: (body: unknown) => T, sign
   } catch (cause) {
     throw new ApiError('The server sent a response in an unexpected shape.', { status: response.status, cause });
   }
+}
+
+/**
+ * GETs a same-origin JSON resource and validates it with `parse` (e.g. `statusSchema.parse`).
+ * Throws `ApiError` on any failure, with the problem document when the server sent one.
+ */
+export async function getJson<T>(path: string, parse: (body: unknown) => T, signal?: AbortSignal): Promise<T> {
+  const response = await send(path, { headers: { accept: 'application/json' }, signal });
+  if (!response.ok) throw await errorFromResponse(response);
+  return readJson(response, parse);
 }
 
 export function toApiError(error: unknown): ApiError {

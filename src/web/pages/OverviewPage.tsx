@@ -1,9 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
+import type { MeResponse } from '../../contracts/identity.ts';
 import {
   AlertIcon,
   ArrowRightIcon,
+  BuildingIcon,
   CodeIcon,
   CpuIcon,
   DatabaseIcon,
@@ -11,14 +13,17 @@ import {
   KeyIcon,
   LayersIcon,
   PlugIcon,
+  ScrollIcon,
   ServerIcon,
+  ShieldCheckIcon,
+  ShieldIcon,
   SignatureIcon,
   UsersIcon,
 } from '../components/icons.tsx';
 import { Badge, ErrorState, PageHeader, Section, Skeleton } from '../components/ui.tsx';
 import { formatUptime } from '../lib/format.ts';
 import { databaseKindLabel, migrationsLabel } from '../lib/health.ts';
-import { statusQuery } from '../lib/queries.ts';
+import { meQuery, mfaStatusQuery, statusQuery } from '../lib/queries.ts';
 
 function HealthTile({
   icon,
@@ -126,12 +131,17 @@ function HealthSectionActions() {
   );
 }
 
-const roadmap: { icon: ReactNode; title: string; description: string; stage: 'In progress' | 'Planned' }[] = [
+const roadmap: {
+  icon: ReactNode;
+  title: string;
+  description: string;
+  stage: 'Available' | 'In progress' | 'Planned';
+}[] = [
   {
     icon: <KeyIcon />,
     title: 'Identity & sign-in',
-    description: 'Accounts, sessions and sign-in for everyone on your revenue team.',
-    stage: 'In progress',
+    description: 'Accounts, two-step verification, sessions you can review and an audit log for every organisation.',
+    stage: 'Available',
   },
   {
     icon: <UsersIcon />,
@@ -180,23 +190,155 @@ const available: { to: string; icon: ReactNode; title: string; description: stri
   },
 ];
 
-export function OverviewPage() {
+const roleLabels: Record<MeResponse['memberships'][number]['role'], string> = {
+  org_admin: 'Admin',
+  builder: 'Builder',
+  viewer: 'Viewer',
+};
+
+function firstName(me: MeResponse): string {
+  const name = me.displayName?.trim();
+  if (name) return name.split(/\s+/)[0] ?? name;
+  return me.email.split('@')[0] ?? me.email;
+}
+
+function Organisations({ me }: { me: MeResponse }) {
+  if (me.memberships.length === 0) {
+    return (
+      <div className="empty empty-left" data-testid="overview-no-orgs">
+        <span className="empty-icon">
+          <BuildingIcon size={20} />
+        </span>
+        <div>
+          <div className="empty-title">You’re not in an organisation yet</div>
+          <p>
+            Vigil keeps each company’s deals in its own organisation. When an administrator adds you to one, it appears
+            here with everything you can see in it.
+          </p>
+        </div>
+      </div>
+    );
+  }
   return (
-    <div className="page" data-testid="overview-page">
+    <ul className="org-list" data-testid="overview-orgs">
+      {me.memberships.map((membership) => (
+        <li key={membership.orgId} className="org-item" data-testid="overview-org">
+          <span className="org-avatar" aria-hidden="true">
+            {membership.orgName.slice(0, 1).toUpperCase()}
+          </span>
+          <div className="org-text">
+            <div className="org-name">{membership.orgName}</div>
+            <div className="org-id mono">{membership.orgId}</div>
+          </div>
+          <Badge tone={membership.role === 'org_admin' ? 'accent' : 'neutral'}>{roleLabels[membership.role]}</Badge>
+          {membership.role === 'org_admin' ? (
+            <Link to={`/orgs/${membership.orgId}/audit`} className="button button-secondary button-sm">
+              <ScrollIcon size={13} />
+              Audit log
+            </Link>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function SecurityNudge() {
+  const { data } = useQuery(mfaStatusQuery);
+  if (!data || data.totp === 'on') return null;
+  return (
+    <div className="callout callout-action" data-testid="overview-mfa-nudge">
+      <div>
+        <div className="callout-title">Turn on two-step verification</div>
+        <p>
+          Your account is protected by your password alone. Add a code from an authenticator app so a leaked password
+          isn’t enough to get in — it takes about a minute.
+        </p>
+      </div>
+      <Link to="/account/security" className="button button-primary">
+        <ShieldCheckIcon size={15} />
+        Secure my account
+      </Link>
+    </div>
+  );
+}
+
+function SignedInIntro({ me }: { me: MeResponse }) {
+  return (
+    <>
+      <PageHeader
+        eyebrow="Welcome back"
+        title={<span data-testid="overview-greeting">Hello, {firstName(me)}</span>}
+        description={
+          <>
+            Signed in as <strong>{me.email}</strong>. Here’s where your workspace stands.
+          </>
+        }
+        actions={
+          <Link to="/account/security" className="button button-secondary">
+            <ShieldIcon size={14} />
+            Account security
+          </Link>
+        }
+      />
+      <SecurityNudge />
+      <Section
+        title="Your organisations"
+        description="Where you’re a member, and your role in each."
+        id="organisations"
+      >
+        <Organisations me={me} />
+      </Section>
+    </>
+  );
+}
+
+function AnonymousIntro() {
+  return (
+    <>
       <PageHeader
         eyebrow="Welcome"
         title="Vigil watches your pipeline so deals don’t slip quietly"
         description="Vigil monitors deal risk for revenue teams. It reads the signals around each deal from your CRM, calendar and Slack, scores how likely it is to slip, and tells you — and your systems — when that changes."
+        actions={
+          <>
+            <Link to="/sign-in" className="button button-secondary" data-testid="overview-sign-in">
+              Sign in
+            </Link>
+            <Link to="/sign-up" className="button button-primary" data-testid="overview-sign-up">
+              Create account
+            </Link>
+          </>
+        }
       />
 
       <div className="callout" data-testid="overview-callout">
         <div className="callout-title">Early access</div>
         <p>
-          You’re looking at the foundation of Vigil. The platform is running — its health and API are below — and the
-          product itself (identity, organisations and integrations) is being built now. Nothing on these pages is sample
+          You’re looking at the foundation of Vigil. The platform is running — its health and API are below — accounts
+          and sign-in are live, and organisations and integrations are being built now. Nothing on these pages is sample
           data.
         </p>
       </div>
+    </>
+  );
+}
+
+export function OverviewPage() {
+  const { data: me, isPending } = useQuery(meQuery);
+  return (
+    <div className="page" data-testid="overview-page">
+      {isPending ? (
+        <div className="skeleton-stack" aria-busy="true">
+          <Skeleton width="sm" />
+          <Skeleton width="lg" tall />
+          <Skeleton width="md" />
+        </div>
+      ) : me ? (
+        <SignedInIntro me={me} />
+      ) : (
+        <AnonymousIntro />
+      )}
 
       <Section
         title="System health"
@@ -220,7 +362,10 @@ export function OverviewPage() {
                 <div className="roadmap-title">{item.title}</div>
                 <p className="roadmap-description">{item.description}</p>
               </div>
-              <Badge tone={item.stage === 'In progress' ? 'accent' : 'neutral'} dot={item.stage === 'In progress'}>
+              <Badge
+                tone={item.stage === 'Available' ? 'success' : item.stage === 'In progress' ? 'accent' : 'neutral'}
+                dot={item.stage !== 'Planned'}
+              >
                 {item.stage}
               </Badge>
             </li>
