@@ -62,9 +62,9 @@ export type AccountUser = z.infer<typeof accountUserSchema>;
 export const signedInResponseSchema = z.object({
   mfaRequired: z.literal(false),
   sessionId: z.uuid(),
-  accessToken: z.string(),
+  accessToken: z.string().optional().describe('API clients only; browsers get it as an httpOnly cookie'),
   accessTokenExpiresAt: z.iso.datetime(),
-  refreshToken: z.string(),
+  refreshToken: z.string().optional().describe('API clients only; browsers get it as an httpOnly cookie'),
   refreshTokenExpiresAt: z.iso.datetime(),
   user: accountUserSchema,
 });

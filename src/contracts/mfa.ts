@@ -62,9 +62,9 @@ export type TotpEnrolment = z.infer<typeof totpEnrolmentSchema>;
 
 /** Tokens of a started or re-issued session (web clients also get them as httpOnly cookies). */
 export const mfaSessionTokensSchema = z.object({
-  accessToken: z.string(),
+  accessToken: z.string().optional().describe('API clients only; browsers get it as an httpOnly cookie'),
   accessTokenExpiresAt: z.string(),
-  refreshToken: z.string(),
+  refreshToken: z.string().optional().describe('API clients only; browsers get it as an httpOnly cookie'),
   refreshTokenExpiresAt: z.string(),
 });
 export type MfaSessionTokens = z.infer<typeof mfaSessionTokensSchema>;

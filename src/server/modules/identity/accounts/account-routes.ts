@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { withoutTokensForBrowsers } from '../sessions/token-delivery.ts';
 import type { FastifyRequest } from 'fastify';
 import {
   acceptedResponseSchema,
@@ -146,15 +147,15 @@ export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRoute
           };
         }
         setSessionCookies(reply, result.tokens);
-        return {
-          mfaRequired: false,
+        return withoutTokensForBrowsers(request, {
+          mfaRequired: false as const,
           sessionId: result.tokens.sessionId,
           accessToken: result.tokens.accessToken,
           accessTokenExpiresAt: result.tokens.accessTokenExpiresAt.toISOString(),
           refreshToken: result.tokens.refreshToken,
           refreshTokenExpiresAt: result.tokens.refreshTokenExpiresAt.toISOString(),
           user: result.user,
-        };
+        });
       },
     }),
     defineRoute({

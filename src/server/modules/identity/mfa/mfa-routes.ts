@@ -1,3 +1,4 @@
+import { withoutTokensForBrowsers } from '../sessions/token-delivery.ts';
 import type { FastifyRequest } from 'fastify';
 import {
   challengeEnrolConfirmRequestSchema,
@@ -63,13 +64,13 @@ const verifiedSessionSchema = mfaSessionTokensSchema.extend({
     .describe('Unused recovery codes left when one was just spent (warn the user when low); null otherwise'),
 });
 
-function sessionTokensBody(tokens: IssuedTokens): MfaSessionTokens {
-  return {
+function sessionTokensBody(tokens: IssuedTokens, request: FastifyRequest): MfaSessionTokens {
+  return withoutTokensForBrowsers(request, {
     accessToken: tokens.accessToken,
     accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
     refreshToken: tokens.refreshToken,
     refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
-  };
+  });
 }
 
 function requestActor(request: FastifyRequest) {
@@ -186,7 +187,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
         await deps.revokeAllSessions({ userId, exceptSessionId: sessionId, reason: 'mfa.enrolled' });
         const tokens = sessionId ? await deps.recordSecondFactor({ sessionId }) : null;
         if (tokens) deps.setSessionCookies(reply, tokens);
-        return { recoveryCodes, session: tokens ? sessionTokensBody(tokens) : null };
+        return { recoveryCodes, session: tokens ? sessionTokensBody(tokens, request) : null };
       },
     }),
 
@@ -278,7 +279,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
           ...requestActor(request),
         });
         deps.setSessionCookies(reply, tokens);
-        return { ...sessionTokensBody(tokens), recoveryCodesRemaining: outcome.recoveryCodesRemaining };
+        return { ...sessionTokensBody(tokens, request), recoveryCodesRemaining: outcome.recoveryCodesRemaining };
       },
     }),
 
@@ -341,7 +342,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
           ...requestActor(request),
         });
         deps.setSessionCookies(reply, tokens);
-        return { recoveryCodes, session: sessionTokensBody(tokens) };
+        return { recoveryCodes, session: sessionTokensBody(tokens, request) };
       },
     }),
 
@@ -379,7 +380,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
         }
         const tokens = await deps.recordSecondFactor({ sessionId: caller.sessionId });
         deps.setSessionCookies(reply, tokens);
-        return { ...sessionTokensBody(tokens), recoveryCodesRemaining: outcome.recoveryCodesRemaining };
+        return { ...sessionTokensBody(tokens, request), recoveryCodesRemaining: outcome.recoveryCodesRemaining };
       },
     }),
   ];
