@@ -39,11 +39,18 @@ function hashIdentifier(identifier: string): string {
   return createHash('sha256').update(identifier.trim().toLowerCase()).digest('base64url').slice(0, 22);
 }
 
+// The policy header never changes for a policy: built once.
+const policyHeaders = new WeakMap<BucketPolicy, string>();
+
 function headersFor(policy: BucketPolicy, result: TakeResult): Record<string, string> {
-  const window = Math.ceil(policy.capacity / policy.refillPerSecond);
+  let policyHeader = policyHeaders.get(policy);
+  if (policyHeader === undefined) {
+    policyHeader = `"${policy.name}";q=${policy.capacity};w=${Math.ceil(policy.capacity / policy.refillPerSecond)}`;
+    policyHeaders.set(policy, policyHeader);
+  }
   return {
     // IETF draft-ietf-httpapi-ratelimit-headers (structured fields form).
-    'ratelimit-policy': `"${policy.name}";q=${policy.capacity};w=${window}`,
+    'ratelimit-policy': policyHeader,
     ratelimit: `"${policy.name}";r=${result.remaining};t=${Math.ceil(result.resetMs / 1000)}`,
   };
 }
