@@ -3,34 +3,13 @@
 //  - sign-ins/s vs the bcrypt bound (cores ÷ one bcrypt cost-12 hash time, measured here);
 //  - refreshes/s (rotating refresh tokens, 8 concurrent chains), reported against the bare route.
 //   npx tsx bench/auth.ts      (BENCH_DURATION seconds per measurement, default 8)
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
+import { startBenchServer } from './support/start-bench-server.ts';
 import bcrypt from 'bcrypt';
 
 const duration = Number(process.env.BENCH_DURATION ?? 8);
 const DEMO = { email: 'demo@vigil.test', password: 'demo-vigil-password-2026' };
-
-async function startServer(script: string): Promise<{ url: string; extra: string[]; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buffer = '';
-  child.stdout?.setEncoding('utf8');
-  const line = await new Promise<string[]>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      buffer += chunk;
-      const match = /READY (.+)\n/.exec(buffer);
-      if (match?.[1]) resolve(match[1].split(' '));
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { url: line[0] as string, extra: line.slice(1), child };
-}
-
-async function stop(server: { child: ChildProcess }) {
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
-}
 
 async function requestsPerSecond(options: autocannon.Options): Promise<number> {
   const result = await autocannon({ connections: 32, duration, ...options });
@@ -39,8 +18,8 @@ async function requestsPerSecond(options: autocannon.Options): Promise<number> {
   return result.requests.average;
 }
 
-const bare = await startServer('bench/servers/bare-fastify.ts');
-const vigil = await startServer('bench/servers/vigil-identity-server.ts');
+const bare = await startBenchServer('bench/servers/bare-fastify.ts');
+const vigil = await startBenchServer('bench/servers/vigil-identity-server.ts');
 try {
   const orgId = vigil.extra[0] as string;
   const signIn = async () => {
@@ -112,6 +91,6 @@ try {
     `sign-in POST /api/auth/sign-in              ${signIns.toFixed(1).padStart(8)} /s      ${(signIns / bound).toFixed(2)} of the bcrypt bound`,
   );
 } finally {
-  await stop(bare);
-  await stop(vigil);
+  await bare.stop();
+  await vigil.stop();
 }

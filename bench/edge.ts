@@ -2,8 +2,6 @@
 //  - requests/s through the token-bucket limiter (memory, Redis) vs the same route without it;
 //  - HTTPS vs HTTP: keep-alive request rate, and new TLS handshakes/s vs new TCP connections/s.
 //   npx tsx bench/edge.ts       (BENCH_DURATION seconds per measurement, default 6)
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -12,24 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import autocannon from 'autocannon';
+import { startBenchServer } from './support/start-bench-server.ts';
+import { writeSelfSignedCertificate } from '../src/server/platform/http/self-signed-certificate.ts';
 import { TLS_CIPHERS } from '../src/server/platform/http/tls.ts';
 
 const duration = Number(process.env.BENCH_DURATION ?? 6);
-
-async function start(script: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buffer = '';
-  child.stdout?.setEncoding('utf8');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      buffer += chunk;
-      const match = /READY (\S+)/.exec(buffer);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { url, child };
-}
 
 const rate = async (url: string, extra: Partial<autocannon.Options> = {}) => {
   const result = await autocannon({ url, method: 'POST', connections: 32, duration, ...extra });
@@ -39,7 +24,7 @@ const rate = async (url: string, extra: Partial<autocannon.Options> = {}) => {
 };
 
 // 1. The limiter.
-const limited = await start('bench/servers/rate-limit-server.ts');
+const limited = await startBenchServer('bench/servers/rate-limit-server.ts');
 let plain = 0;
 let memory = 0;
 let redis = 0;
@@ -49,33 +34,12 @@ try {
   memory = await rate(`${limited.url}/memory`);
   redis = await rate(`${limited.url}/redis`);
 } finally {
-  limited.child.kill('SIGTERM');
-  await once(limited.child, 'exit');
+  await limited.stop();
 }
 
 // 2. HTTPS vs HTTP, in this process, one tiny handler each.
 const directory = mkdtempSync(path.join(tmpdir(), 'vigil-bench-tls-'));
-execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    path.join(directory, 'key.pem'),
-    '-out',
-    path.join(directory, 'cert.pem'),
-  ],
-  { stdio: 'ignore' },
-);
+writeSelfSignedCertificate({ directory, days: 1 });
 const handler = (_request: unknown, response: { end(body: string): void }) => response.end('{"ok":true}');
 const http = createHttpServer(handler);
 const https = createHttpsServer(

@@ -2,33 +2,12 @@
 // route measured in the same run on the same machine. Servers run in their own processes;
 // autocannon drives them from this one over loopback.
 //   npm run bench                      (BENCH_DURATION=seconds per round, default 8)
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import autocannon from 'autocannon';
+import { startBenchServer } from './support/start-bench-server.ts';
 
 const duration = Number(process.env.BENCH_DURATION ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
-
-async function startServer(script: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buffer = '';
-  child.stdout?.setEncoding('utf8');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      buffer += chunk;
-      const match = /READY (\S+)/.exec(buffer);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { url, child };
-}
-
-async function stopServer(server: { child: ChildProcess }) {
-  server.child.kill('SIGTERM');
-  await once(server.child, 'exit');
-}
 
 async function measure(url: string): Promise<number> {
   const result = await autocannon({ url, connections, duration, pipelining: 1 });
@@ -45,8 +24,8 @@ const median = (values: number[]) => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-const bare = await startServer('bench/servers/bare-fastify.ts');
-const vigil = await startServer('bench/servers/vigil-server.ts');
+const bare = await startBenchServer('bench/servers/bare-fastify.ts');
+const vigil = await startBenchServer('bench/servers/vigil-server.ts');
 try {
   // Warm both up (JIT, connection setup) before counting.
   await autocannon({ url: `${bare.url}/healthz`, connections, duration: 2 });
@@ -66,6 +45,6 @@ try {
   );
   console.log(`ratio vigil/bare: ${(vigilRate / bareRate).toFixed(3)}`);
 } finally {
-  await stopServer(bare);
-  await stopServer(vigil);
+  await bare.stop();
+  await vigil.stop();
 }

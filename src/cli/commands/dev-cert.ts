@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeSelfSignedCertificate } from '../../server/platform/http/self-signed-certificate.ts';
 import type { CliCommand } from '../cli-command.ts';
 
 export const devCertCommand: CliCommand = {
@@ -19,31 +19,7 @@ export const devCertCommand: CliCommand = {
     const { values } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true });
     const directory = path.resolve(values.out ?? path.join(config.dataDir, 'tls'));
     mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const certFile = path.join(directory, 'cert.pem');
-    const keyFile = path.join(directory, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certFile, keyFile } = writeSelfSignedCertificate({ directory });
     io.stdout.write(
       `Wrote ${certFile} and ${keyFile}.\nServe HTTPS with: TLS_CERT=${certFile} TLS_KEY=${keyFile} HTTP_REDIRECT_PORT=8080 npm start\n`,
     );

@@ -1,6 +1,5 @@
 // Threats: a downgrade to TLS 1.0/1.1 (known-broken protocol versions), a first visit over
 // plain HTTP that never reaches TLS, and a browser that forgets to insist on HTTPS (HSTS).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
@@ -11,6 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { createVigil, type Vigil } from '../../main.ts';
+import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../../../test/helpers/test-database.ts';
 import { createLogCapture, TEST_STATIC_FILES } from '../../../../test/helpers/test-vigil.ts';
 
@@ -21,29 +21,7 @@ let httpsPort: number;
 let redirectPort: number;
 
 function makeCertificate(name: string) {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      path.join(directory, 'key.pem'),
-      '-out',
-      path.join(directory, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCertificate({ directory, commonName: name, days: 1 });
 }
 
 function handshake(
