@@ -11,7 +11,7 @@ export function createMemoryRateLimitStore(options: { maxKeys?: number } = {}): 
   const buckets = new Map<string, BucketState>();
   return {
     kind: 'memory',
-    async take(key, policy, nowMs) {
+    take(key, policy, nowMs) {
       const bucketKey = `${policy.name}|${key}`;
       const { state, result } = takeFromBucket(buckets.get(bucketKey), policy, nowMs);
       buckets.delete(bucketKey);
