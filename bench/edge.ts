@@ -23,18 +23,29 @@ const rate = async (url: string, extra: Partial<autocannon.Options> = {}) => {
   return result.requests.average;
 };
 
-// 1. The limiter.
-const limited = await startBenchServer('bench/servers/rate-limit-server.ts');
+// 1. The limiter, on Vigil's full pipeline: the same POST route with and without it.
 let plain = 0;
 let memory = 0;
 let redis = 0;
-try {
-  await autocannon({ url: `${limited.url}/plain`, method: 'POST', connections: 32, duration: 2 });
-  plain = await rate(`${limited.url}/plain`);
-  memory = await rate(`${limited.url}/memory`);
-  redis = await rate(`${limited.url}/redis`);
-} finally {
-  await limited.stop();
+for (const storeKind of ['redis', 'memory'] as const) {
+  process.env.STORE = storeKind;
+  const server = await startBenchServer('bench/servers/rate-limit-server.ts');
+  try {
+    await autocannon({ url: `${server.url}/api/bench/unlimited`, method: 'POST', connections: 32, duration: 2 });
+    // Alternate the two routes and keep the best of each, so warm-up and noise hit both alike.
+    let without = 0;
+    let through = 0;
+    for (let round = 0; round < 2; round++) {
+      through = Math.max(through, await rate(`${server.url}/api/bench/limited`));
+      without = Math.max(without, await rate(`${server.url}/api/bench/unlimited`));
+    }
+    if (storeKind === 'memory') {
+      plain = without;
+      memory = through / without;
+    } else redis = through / without;
+  } finally {
+    await server.stop();
+  }
 }
 
 // 2. HTTPS vs HTTP, in this process, one tiny handler each.
@@ -111,13 +122,9 @@ try {
 }
 
 console.log(`autocannon -c 32 -d ${duration}`);
-console.log(`POST without limiter            ${plain.toFixed(0).padStart(8)} req/s   1.00`);
-console.log(
-  `POST, memory token bucket       ${memory.toFixed(0).padStart(8)} req/s   ${(memory / plain).toFixed(2)}   (goal ≥ 0.9)`,
-);
-console.log(
-  `POST, Redis token bucket        ${redis.toFixed(0).padStart(8)} req/s   ${(redis / plain).toFixed(2)}   (goal ≥ 0.7)`,
-);
+console.log(`Vigil POST route without limiter ${plain.toFixed(0).padStart(7)} req/s   1.00`);
+console.log(`same route, memory token bucket                  ${memory.toFixed(2)}   (goal ≥ 0.9)`);
+console.log(`same route, Redis token bucket                   ${redis.toFixed(2)}   (goal ≥ 0.7)`);
 console.log(`GET over HTTP (keep-alive)      ${httpRequests.toFixed(0).padStart(8)} req/s   1.00`);
 console.log(
   `GET over HTTPS (keep-alive)     ${httpsRequests.toFixed(0).padStart(8)} req/s   ${(httpsRequests / httpRequests).toFixed(2)}`,

@@ -39,7 +39,7 @@ import { createJobWorker, type JobWorker } from './platform/jobs/job-worker.ts';
 import { createLogger } from './platform/log/create-logger.ts';
 import { createMetrics } from './platform/metrics/create-metrics.ts';
 import { createMemoryRateLimitStore } from './platform/rate-limit/memory-store.ts';
-import { createRateLimiter } from './platform/rate-limit/rate-limiter.ts';
+import { createRateLimiter, type RateLimitPolicies } from './platform/rate-limit/rate-limiter.ts';
 import type { RateLimitStore } from './platform/rate-limit/rate-limit-store.ts';
 import { createRedisRateLimitStore } from './platform/rate-limit/redis-store.ts';
 
@@ -75,6 +75,8 @@ export type VigilOptions = {
   staticFiles?: Map<string, StaticFile>;
   /** Rate-limit buckets; from REDIS_URL (shared) or memory by default. */
   rateLimitStore?: RateLimitStore;
+  /** Bucket sizes instead of the defaults (benchmarks, tests). */
+  rateLimitPolicies?: Partial<RateLimitPolicies>;
   /** Leave out the identity module's routes (tests that mount their own identity doubles). */
   withoutIdentityRoutes?: boolean;
   /** Extra routes, e.g. test-only routes exercising the pipeline. */
@@ -132,6 +134,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         (config.redisUrl ? createRedisRateLimitStore({ url: config.redisUrl }) : createMemoryRateLimitStore()),
       now: () => clock.now().getTime(),
       log: logger,
+      ...(options.rateLimitPolicies ? { policies: options.rateLimitPolicies } : {}),
     });
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
