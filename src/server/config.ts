@@ -60,6 +60,13 @@ const environmentSchema = z.object({
     .default(1024 * 1024),
   VIGIL_BACKUP_DIR: z.string().min(1).optional(),
   VIGIL_BACKUP_RETENTION: z.coerce.number().int().min(1).max(10_000).default(7),
+  /** Hours between scheduled backups; 0 turns them off (e.g. when the platform snapshots the database). */
+  VIGIL_BACKUP_INTERVAL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 31)
+    .default(24),
   // bcrypt work factor; below 10 is too cheap to slow an offline attack on a stolen hash.
   BCRYPT_COST: z.coerce.number().int().min(10).max(20).optional(),
   SMTP_URL: z
@@ -101,7 +108,7 @@ export type Config = Readonly<{
   metricsToken: string | null;
   bodyLimitBytes: number;
   /** Scheduled backups (job `backup.scheduled`) and `vigil backup`'s default output directory. */
-  backup: Readonly<{ dir: string; retention: number }>;
+  backup: Readonly<{ dir: string; retention: number; intervalHours: number }>;
   /** bcrypt cost: BCRYPT_COST, else 12 (10, the minimum, in the test profile so suites stay fast). */
   bcryptCost: number;
   /** Outgoing mail: SMTP when smtpUrl is set, else the mail_outbox table (shown in development). */
@@ -236,6 +243,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     backup: Object.freeze({
       dir: env.VIGIL_BACKUP_DIR ? path.resolve(env.VIGIL_BACKUP_DIR) : path.join(dataDir, 'backups'),
       retention: env.VIGIL_BACKUP_RETENTION,
+      intervalHours: env.VIGIL_BACKUP_INTERVAL_HOURS,
     }),
     bcryptCost: env.BCRYPT_COST ?? (profile === 'test' ? 10 : 12),
     mail: Object.freeze({ smtpUrl: env.SMTP_URL ?? null, from: env.MAIL_FROM ?? 'Vigil <no-reply@localhost>' }),

@@ -84,6 +84,14 @@ describe('configuration', () => {
     expect(config.demoSeed).toBe(false);
   });
 
+  it('schedules backups every VIGIL_BACKUP_INTERVAL_HOURS (24 by default, 0 = off)', () => {
+    expect(loadConfig({}).backup.intervalHours).toBe(24);
+    expect(loadConfig({ VIGIL_BACKUP_INTERVAL_HOURS: '0' }).backup.intervalHours).toBe(0);
+    expect(problemsOf({ VIGIL_BACKUP_INTERVAL_HOURS: '-1' })).toEqual([
+      expect.stringMatching(/VIGIL_BACKUP_INTERVAL_HOURS/),
+    ]);
+  });
+
   it('requires TLS_CERT and TLS_KEY together', () => {
     expect(problemsOf({ TLS_CERT: '/tmp/cert.pem' })).toEqual([expect.stringMatching(/TLS_CERT and TLS_KEY/)]);
   });

@@ -103,7 +103,12 @@ export function backgroundJobs(dependencies: {
         log: dependencies.logger,
       }),
     },
-    schedules: [DAILY_BACKUP_SCHEDULE, SESSION_MAINTENANCE_SCHEDULE],
+    schedules: [
+      ...(dependencies.config.backup.intervalHours > 0
+        ? [{ ...DAILY_BACKUP_SCHEDULE, everyMs: dependencies.config.backup.intervalHours * 3_600_000 }]
+        : []),
+      SESSION_MAINTENANCE_SCHEDULE,
+    ],
   };
 }
 
