@@ -24,7 +24,7 @@ describe(`backup.scheduled job (${backupTestDatabaseKind})`, () => {
     await place.withOwner(seedBackupTestData);
     const backupDir = databases.temporaryDirectory();
     const config = loadConfig({ ...place.environment, VIGIL_BACKUP_DIR: backupDir, VIGIL_BACKUP_RETENTION: '2' });
-    expect(config.backup).toEqual({ dir: backupDir, retention: 2 });
+    expect(config.backup).toEqual({ dir: backupDir, retention: 2, intervalHours: 24 });
     // The server's own connection: on PGlite the job must back up this very instance.
     const { database } = await openDatabase(config.database, { migrate: false });
     const clock = createControlledClock(new Date('2026-03-01T00:00:00Z'));
