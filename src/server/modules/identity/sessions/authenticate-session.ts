@@ -79,7 +79,6 @@ export async function authenticateSessionRequest(
   if (row.platformAdmin && !claims.amr.includes('otp')) {
     throw new AppError('unauthenticated', 'Platform administrators must sign in with MFA; sign in again.');
   }
-  const restricted = false;
   return {
     transport,
     caller: {
@@ -87,7 +86,7 @@ export async function authenticateSessionRequest(
       sessionId: claims.sessionId,
       platformAdmin: row.platformAdmin,
       amr: claims.amr,
-      membership: claims.orgId && claims.role && !restricted ? { orgId: claims.orgId, role: claims.role } : null,
+      membership: claims.orgId && claims.role ? { orgId: claims.orgId, role: claims.role } : null,
     },
   };
 }
