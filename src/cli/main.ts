@@ -6,6 +6,7 @@ import { MigrationError } from '../server/platform/db/migrations.ts';
 import { UnsafeDatabaseRoleError } from '../server/platform/db/open-database.ts';
 import type { CliCommand, CliIo } from './cli-command.ts';
 import { CliUsageError } from './cli-usage-error.ts';
+import { adminCreateCommand } from './commands/admin-create.ts';
 import { auditVerifyCommand } from './commands/audit-verify.ts';
 import { backupCommand, backupVerifyCommand } from './commands/backup.ts';
 import { demoSeedCommand } from './commands/demo-seed.ts';
@@ -29,6 +30,7 @@ const commands: CliCommand[] = [
   backupVerifyCommand,
   restoreCommand,
   devCertCommand,
+  adminCreateCommand,
 ];
 
 function usage(): string {

@@ -121,6 +121,8 @@ export const meResponseSchema = z.object({
   displayName: z.string().nullable(),
   emailVerified: z.boolean(),
   platformAdmin: z.boolean(),
+  /** The organisation this session's access token is scoped to (org routes answer for it). */
+  activeOrgId: z.uuid().nullable(),
   memberships: z.array(
     z.object({
       orgId: z.uuid(),

@@ -6,11 +6,14 @@ import type { DestinationStream, Logger } from 'pino';
 import type { Config } from './config.ts';
 import { appendAuditEvent } from './modules/audit/append-audit-event.ts';
 import { auditRoutes } from './modules/audit/audit-routes.ts';
+import { adminRoutes } from './modules/admin/admin-routes.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
+import { organisationRoutes } from './modules/organisations/organisation-routes.ts';
 import { DEMO_ACCOUNT, seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
 import { securityTxtRoute } from './modules/system/security-txt-route.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
 import { webAppRoutes } from './modules/system/web-app-routes.ts';
+import type { AccessChanged } from './modules/organisations/organisation-context.ts';
 import type { Authenticator } from './platform/authz/caller.ts';
 import { createIdentity, type Identity } from './modules/identity/create-identity.ts';
 import {
@@ -144,6 +147,8 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
     const identity = createIdentity({ database, keyring, clock, config, log: logger });
+    // Organisation membership changes reach cached authentication state through this seam.
+    const accessChanged: AccessChanged = () => {};
     const routes: AnyRouteDefinition[] = [];
     routes.push(
       ...systemRoutes({
@@ -158,6 +163,22 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       }),
       securityTxtRoute({ config, clock }),
       ...(options.withoutIdentityRoutes ? [] : identity.routes),
+      ...organisationRoutes({
+        database,
+        clock,
+        mailer: identity.mailer,
+        publicUrl: config.publicUrl ?? `http://localhost:${config.port}`,
+        log: logger,
+        requireStepUp: identity.requireStepUp,
+        accessChanged,
+        revokeOrganisationGrants: async () => {},
+      }),
+      ...adminRoutes({
+        clock,
+        requireStepUp: identity.requireStepUp,
+        revokeAllSessions: identity.sessions.revokeAllSessions,
+        accessChanged,
+      }),
       ...dealRoutes(),
       ...auditRoutes(),
       ...(options.extraRoutes ?? []),

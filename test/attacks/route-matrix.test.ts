@@ -8,7 +8,7 @@ import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/authorize.ts';
 import type { Caller } from '../../src/server/platform/authz/caller.ts';
 import { newId } from '../../src/server/platform/db/ids.ts';
 import { transactionQuery } from '../../src/server/platform/db/query-rows.ts';
-import { deals, organisations, users } from '../../src/server/platform/db/schema.ts';
+import { deals, invitations, memberships, organisations, users } from '../../src/server/platform/db/schema.ts';
 import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import type { AnyRouteDefinition } from '../../src/server/platform/http/define-route.ts';
 import { appendAuditEvent } from '../../src/server/modules/audit/append-audit-event.ts';
@@ -19,9 +19,21 @@ import { startTestVigil, type TestVigil, testCallerHeader } from '../helpers/tes
 let server: TestVigil;
 const orgA = newId();
 const orgB = newId();
-const dealA = newId();
-const dealB = newId();
+/**
+ * Each organisation's objects, by the path parameter that names them: a caller in organisation A
+ * is handed organisation B's real ids (IDOR) in paths, query strings and bodies.
+ */
+const objects = {
+  [orgA]: { dealId: newId(), userId: newId(), invitationId: newId() },
+  [orgB]: { dealId: newId(), userId: newId(), invitationId: newId() },
+} as Record<string, { dealId: string; userId: string; invitationId: string }>;
+/** Business data (deals, members, invitations, audit events): only the organisation's members. */
 const CANARY = { [orgA]: 'CANARY-MATRIX-ORG-A-5e1f', [orgB]: 'CANARY-MATRIX-ORG-B-9c3d' } as Record<string, string>;
+/**
+ * The organisation's name and its members' accounts: its members and the platform console
+ * (platform metadata), nobody else.
+ */
+const NAME_CANARY = { [orgA]: 'NAMECANARY-A-77d0', [orgB]: 'NAMECANARY-B-31ae' } as Record<string, string>;
 
 type CallerKind = 'anonymous' | 'viewer' | 'builder' | 'org_admin' | 'platform_admin_without_mfa' | 'platform_admin';
 const callerKinds: CallerKind[] = [
@@ -65,8 +77,11 @@ function expectationFor(route: AnyRouteDefinition, kind: CallerKind, targetOrg: 
 }
 
 function requestFor(route: AnyRouteDefinition, targetOrg: string) {
-  const objectId = targetOrg === orgA ? dealA : dealB;
-  const path = route.url.replace(':orgId', targetOrg).replace(/:[A-Za-z]+/g, objectId);
+  const ids = objects[targetOrg] as { dealId: string; userId: string; invitationId: string };
+  const objectId = ids.dealId;
+  const path = route.url
+    .replace(':orgId', targetOrg)
+    .replace(/:([A-Za-z]+)/g, (_match, name: string) => (name in ids ? ids[name as keyof typeof ids] : objectId));
   const query = route.schema.query
     ? (sampleFromSchema(route.schema.query, { uuidValue: objectId }) as Record<string, unknown>)
     : {};
@@ -102,16 +117,52 @@ beforeAll(async () => {
   );
   await withPlatformTransaction(database, { userId: null, requestId: 'seed' }, (transaction) =>
     transaction.insert(organisations).values([
-      { id: orgA, slug: 'matrix-a', name: `Org ${CANARY[orgA]}` },
-      { id: orgB, slug: 'matrix-b', name: `Org ${CANARY[orgB]}` },
+      { id: orgA, slug: 'matrix-a', name: `Org ${NAME_CANARY[orgA]}` },
+      { id: orgB, slug: 'matrix-b', name: `Org ${NAME_CANARY[orgB]}` },
     ]),
   );
-  for (const [orgId, dealId] of [
-    [orgA, dealA],
-    [orgB, dealB],
-  ] as const) {
+  for (const orgId of [orgA, orgB]) {
+    const ids = objects[orgId] as { dealId: string; userId: string; invitationId: string };
+    await withPlatformTransaction(database, { userId: null, requestId: 'seed' }, (transaction) =>
+      transaction.insert(users).values({
+        id: ids.userId,
+        // Accounts are platform metadata (the console lists them), like organisation names.
+        email: `member-${NAME_CANARY[orgId]}@matrix.example`.toLowerCase(),
+        emailNormalised: `member-${NAME_CANARY[orgId]}@matrix.example`.toLowerCase(),
+        displayName: `Member ${NAME_CANARY[orgId]}`,
+        tokensValidAfter: now,
+        createdAt: now,
+        updatedAt: now,
+      }),
+    );
     await withTenantTransaction(database, { orgId, userId: null, requestId: 'seed' }, async (transaction) => {
-      await transaction.insert(deals).values({ orgId, id: dealId, name: `Deal ${CANARY[orgId]}`, stage: 'discovery' });
+      await transaction
+        .insert(deals)
+        .values({ orgId, id: ids.dealId, name: `Deal ${CANARY[orgId]}`, stage: 'discovery' });
+      await transaction.insert(memberships).values([
+        { orgId, userId: ids.userId, role: 'builder', createdAt: now },
+        // Every organisation role of the matrix is a real member of organisation A.
+        ...(orgId === orgA
+          ? (['viewer', 'builder', 'org_admin'] as const).map((role) => ({
+              orgId,
+              userId: userIds[role],
+              role,
+              createdAt: now,
+            }))
+          : []),
+      ]);
+      await transaction.insert(invitations).values({
+        orgId,
+        id: ids.invitationId,
+        email: `invitee-${CANARY[orgId]}@matrix.example`,
+        emailNormalised: `invitee-${CANARY[orgId]}@matrix.example`.toLowerCase(),
+        role: 'viewer',
+        tokenHash: `matrix-${orgId}`,
+        invitedBy: null,
+        createdAt: now,
+        sentAt: now,
+        expiresAt: new Date(now.getTime() + 86_400_000),
+      });
       await appendAuditEvent(transactionQuery(transaction), {
         orgId,
         actor: { userId: null, role: 'system', ip: null, userAgent: null },
@@ -166,9 +217,14 @@ describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
               failures.push(`${label}: expected to be allowed`);
             if (problemType === '/problems/forbidden') failures.push(`${label}: expected to be allowed`);
           }
-          // Whatever the status: a caller in organisation A never sees organisation B's data,
-          // and nobody outside an organisation sees any.
-          const forbiddenCanaries = caller?.membership ? [CANARY[orgB]] : [CANARY[orgA], CANARY[orgB]];
+          // Whatever the status: a caller in organisation A never sees organisation B's data or
+          // name, nobody outside an organisation sees its data, and only the platform console
+          // (platform metadata) shows organisations' names to non-members.
+          const forbiddenCanaries = caller?.membership
+            ? [CANARY[orgB], NAME_CANARY[orgB]]
+            : caller?.platformAdmin && route.permission.startsWith('platform:') && expected === 'allowed'
+              ? [CANARY[orgA], CANARY[orgB]]
+              : [CANARY[orgA], CANARY[orgB], NAME_CANARY[orgA], NAME_CANARY[orgB]];
           for (const canary of forbiddenCanaries)
             if (response.body.includes(canary as string)) failures.push(`${label}: leaked ${canary}`);
         }
@@ -176,5 +232,8 @@ describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
     }
     expect(failures).toEqual([]);
     expect(checked).toBe(routes.length * callerKinds.length * 2);
+    console.log(
+      `route matrix (${testDatabaseKind}): ${checked} route × caller × organisation cases (${routes.length} routes × ${callerKinds.length} callers × 2 organisations), no leaks`,
+    );
   }, 120_000);
 });

@@ -6,7 +6,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { AnyRouteDefinition } from '../../platform/http/define-route.ts';
 import { accountRoutes } from './accounts/account-routes.ts';
 import { type AccountService, createAccountService } from './accounts/account-service.ts';
-import { createMailer } from './mail/create-mailer.ts';
+import { createMailer, type Mailer } from './mail/create-mailer.ts';
 import { devOutboxRoutes } from './mail/dev-outbox-routes.ts';
 import { createSecondFactor } from './mfa/create-second-factor.ts';
 import { mfaRoutes } from './mfa/mfa-routes.ts';
@@ -18,6 +18,13 @@ export type Identity = {
   accounts: AccountService;
   secondFactor: ReturnType<typeof createSecondFactor>;
   routes: AnyRouteDefinition[];
+  /** Outgoing mail (SMTP or the development outbox), for other modules' messages. */
+  mailer: Mailer;
+  /**
+   * Demands a recent second factor (step-up) from a caller with MFA on; callers without MFA pass
+   * (their sensitive actions ask for something else, e.g. the password or a typed confirmation).
+   */
+  requireStepUp(caller: { userId: string; sessionId: string | null }): Promise<void>;
   /** Waits for background mail and tasks (shutdown). */
   flush(): Promise<void>;
 };
@@ -75,5 +82,5 @@ export function createIdentity(options: {
       demandStepUp: (caller) => requireStepUp(caller),
     }),
   ];
-  return { sessions, accounts, secondFactor, routes, flush: () => accounts.flush() };
+  return { sessions, accounts, secondFactor, routes, mailer, requireStepUp, flush: () => accounts.flush() };
 }

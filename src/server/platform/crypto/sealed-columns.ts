@@ -43,6 +43,7 @@ export const notSecretColumns: Readonly<Record<string, string>> = {
   'refresh_tokens.token_hash': 'SHA-256 of a 256-bit random refresh token: infeasible to invert, safe to store',
   'recovery_codes.code_hash':
     'HMAC-SHA256 of a 60-bit random recovery code under a per-user key sealed in mfa_totp: a dump alone cannot test guesses, and 2^60 guesses are out of reach online (lockout) and offline (keyed)',
+  'invitations.token_hash': 'SHA-256 of a 256-bit random invitation token (7-day, single use): infeasible to invert',
   'mfa_challenges.token_hash':
     'SHA-256 of a 256-bit random sign-in challenge token (5-minute, single use): infeasible to invert',
 };

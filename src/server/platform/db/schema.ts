@@ -31,7 +31,14 @@ export const organisations = pgTable('organisations', {
   slug: text('slug').notNull().unique(),
   name: text('name').notNull(),
   isDemo: boolean('is_demo').notNull().default(false),
+  timezone: text('timezone').notNull().default('UTC'),
+  riskAlertThreshold: integer('risk_alert_threshold').notNull().default(70),
+  /** Suspended by a platform admin: members cannot use it until unsuspended. */
+  suspendedAt: timestamp('suspended_at', { withTimezone: true, mode: 'date' }),
+  /** Kept by a trigger on memberships (which the platform cannot read). */
+  memberCount: integer('member_count').notNull().default(0),
   ...timestamps,
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
 /** Tenant table (RLS): deals synced from a CRM. Later migrations add provider columns. */
@@ -181,6 +188,33 @@ export const memberships = pgTable(
   (table) => [primaryKey({ columns: [table.orgId, table.userId] })],
 );
 
+/**
+ * Tenant table (RLS, org-or-invitee): invitations by email with a role. The token is stored only
+ * as its SHA-256; the invited person sees the invitations addressed to their verified email.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    email: text('email').notNull(),
+    emailNormalised: text('email_normalised').notNull(),
+    role: text('role', { enum: ['viewer', 'builder', 'org_admin'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true, mode: 'date' }),
+    acceptedBy: uuid('accepted_by').references(() => users.id, { onDelete: 'set null' }),
+    declinedAt: timestamp('declined_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (table) => [primaryKey({ columns: [table.orgId, table.id] })],
+);
+
 export const schema = {
   organisations,
   deals,
@@ -192,6 +226,7 @@ export const schema = {
   emailTokens,
   mailOutbox,
   memberships,
+  invitations,
 };
 export type Organisation = typeof organisations.$inferSelect;
 export type Deal = typeof deals.$inferSelect;
@@ -200,3 +235,4 @@ export type DataKey = typeof dataKeys.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;

@@ -253,7 +253,8 @@ export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRoute
       audit: { optOut: 'reading your own profile' },
       schema: { responses: { 200: meResponseSchema } },
       handler: async ({ caller, requestId }) => {
-        return accounts.readProfile({ userId: selfCaller(caller).userId, requestId });
+        const { userId, membership } = selfCaller(caller);
+        return accounts.readProfile({ userId, requestId, activeOrgId: membership?.orgId ?? null });
       },
     }),
   ];

@@ -44,7 +44,7 @@ export type AccountService = {
     meta: RequestMeta;
     unit: AuditedUnit;
   }): Promise<void>;
-  readProfile(input: { userId: string; requestId: string }): Promise<MeResponse>;
+  readProfile(input: { userId: string; requestId: string; activeOrgId?: string | null }): Promise<MeResponse>;
   /** Computes the dummy bcrypt hash now rather than at the first unknown-email sign-in. */
   warmUp(): Promise<void>;
   /** Waits for background work and mail deliveries (tests, shutdown). */

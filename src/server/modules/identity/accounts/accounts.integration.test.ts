@@ -607,6 +607,7 @@ describe(`GET /api/me (${testDatabaseKind})`, () => {
       displayName: 'Barbara',
       emailVerified: true,
       platformAdmin: false,
+      activeOrgId: null,
       memberships: [
         { orgId: orgB, orgName: 'Alpha Ltd', role: 'viewer' },
         { orgId: orgA, orgName: 'Beta Corp', role: 'org_admin' },

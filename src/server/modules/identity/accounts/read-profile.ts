@@ -13,6 +13,8 @@ export async function readProfile(options: {
   database: Database;
   userId: string;
   requestId: string;
+  /** The organisation of the caller's current access token, if any. */
+  activeOrgId?: string | null;
 }): Promise<MeResponse> {
   return withPlatformTransaction(
     options.database,
@@ -33,6 +35,7 @@ export async function readProfile(options: {
         displayName: user.displayName,
         emailVerified: user.emailVerifiedAt !== null,
         platformAdmin: user.platformAdmin,
+        activeOrgId: rows.some((row) => row.orgId === options.activeOrgId) ? (options.activeOrgId ?? null) : null,
         memberships: rows,
       };
     },
