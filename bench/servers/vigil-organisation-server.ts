@@ -1,0 +1,74 @@
+// Vigil with one organisation of 50 deals and a signed-in org member, for bench/organisations.ts.
+// PostgreSQL when DATABASE_URL is set (a fresh database, dropped at exit), PGlite otherwise. Prints
+// `READY <url> <orgId> <accessToken> <database kind>`. Production code end to end; only the
+// rate-limit store is lifted (the bench sends far more than a person).
+import pino from 'pino';
+import { loadConfig } from '../../src/server/config.ts';
+import { createVigil } from '../../src/server/main.ts';
+import { systemClock } from '../../src/server/platform/clock.ts';
+import { newId } from '../../src/server/platform/db/ids.ts';
+import type { RateLimitStore } from '../../src/server/platform/rate-limit/rate-limit-store.ts';
+import { createTestDatabase } from '../../test/helpers/test-database.ts';
+
+const unlimited: RateLimitStore = {
+  kind: 'memory',
+  take: async () => ({ allowed: true, remaining: 1_000_000, retryAfterMs: 0, resetMs: 0 }),
+  healthy: () => true,
+  close: async () => {},
+};
+
+process.env.VIGIL_TEST_DB = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+const testDatabase = await createTestDatabase({ poolSize: 10 });
+const orgId = newId();
+const userId = newId();
+const now = systemClock.now().toISOString();
+await testDatabase.adminQuery("INSERT INTO organisations (id, slug, name) VALUES ($1, 'bench-org', 'Bench org')", [
+  orgId,
+]);
+await testDatabase.adminQuery(
+  `INSERT INTO users (id, email, email_normalised, email_verified_at, tokens_valid_after, created_at, updated_at)
+   VALUES ($1, 'bench@example.test', 'bench@example.test', $2, $2, $2, $2)`,
+  [userId, now],
+);
+await testDatabase.adminQuery(
+  "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, 'viewer', $3)",
+  [orgId, userId, now],
+);
+for (let index = 0; index < 50; index++) {
+  await testDatabase.adminQuery(
+    "INSERT INTO deals (org_id, id, name, stage, amount_minor, currency, close_date, owner_name) VALUES ($1, $2, $3, 'proposal', $4, 'USD', '2026-12-31', 'Bench Owner')",
+    [orgId, newId(), `Bench deal ${index}`, 1_000_000 + index],
+  );
+}
+
+const config = loadConfig({
+  VIGIL_PROFILE: 'development',
+  PORT: '0',
+  LOG_LEVEL: 'info',
+  VIGIL_DEMO_SEED: 'false',
+  VIGIL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+});
+const vigil = await createVigil({
+  config,
+  database: testDatabase.database,
+  worker: false,
+  rateLimitStore: unlimited,
+  logDestination: pino.destination({ dest: '/dev/null', sync: false }),
+});
+const tokens = await vigil.identity.sessions.startSession({
+  userId,
+  amr: ['pwd'],
+  orgId,
+  ip: null,
+  userAgent: 'bench',
+});
+const address = await vigil.listen();
+process.stdout.write(`READY ${address} ${orgId} ${tokens.accessToken} ${process.env.VIGIL_TEST_DB}\n`);
+process.on(
+  'SIGTERM',
+  () =>
+    void vigil
+      .close()
+      .then(() => testDatabase.close())
+      .then(() => process.exit(0)),
+);
