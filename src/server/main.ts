@@ -144,6 +144,8 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
     const identity = createIdentity({ database, keyring, clock, config, log: logger });
+    // Session-state caching starts once this process hears the database's change notifications.
+    await identity.sessions.start();
     const routes: AnyRouteDefinition[] = [];
     routes.push(
       ...systemRoutes({
@@ -216,6 +218,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         recurring?.stop();
         await worker?.stop();
         await identity.flush();
+        await identity.sessions.stop();
         await app.close();
         await rateLimiter.store.close();
         if (ownsDatabase) await database.close();
