@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { VerifiedAccessToken } from './access-token.ts';
 import type { SessionState } from './read-session-state.ts';
 
@@ -41,8 +41,9 @@ export type SessionCache = {
 /** A cached state, with the CSRF token once a cookie request needed it opened. */
 export type CachedState = SessionState & { cachedAt: number; csrfToken?: string };
 
+/** SHA-256: collision-resistant, so no other string can take a verified token's entry. */
 function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 function stateKey(key: { sessionId: string; orgId: string | null }): string {
