@@ -147,8 +147,15 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
     const metrics = createMetrics({ collectProcessMetrics: config.profile !== 'test' });
     const runWorker = options.worker ?? config.inProcessWorker;
     const identity = createIdentity({ database, keyring, clock, config, log: logger });
-    // Organisation membership changes reach cached authentication state through this seam.
-    const accessChanged: AccessChanged = () => {};
+    // Session-state caching starts once this process hears the database's change notifications.
+    await identity.sessions.start();
+    // Organisation membership changes drop cached authentication state at once (this process;
+    // other processes hear the database's change notifications).
+    const accessChanged: AccessChanged = (change) => {
+      if (change.orgId)
+        identity.sessions.invalidate({ orgId: change.orgId, ...(change.userId ? { userId: change.userId } : {}) });
+      else if (change.userId) identity.sessions.invalidate({ userId: change.userId });
+    };
     const routes: AnyRouteDefinition[] = [];
     routes.push(
       ...systemRoutes({
@@ -237,6 +244,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         recurring?.stop();
         await worker?.stop();
         await identity.flush();
+        await identity.sessions.stop();
         await app.close();
         await rateLimiter.store.close();
         if (ownsDatabase) await database.close();

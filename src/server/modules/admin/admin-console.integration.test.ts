@@ -133,6 +133,27 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
     });
   });
 
+  it('suspending an organisation closes it to its members at once, until unsuspended', async () => {
+    const admin = await platformAdmin();
+    const owner = await server.createUser();
+    const created = await call('POST', '/api/orgs', await server.signIn(owner.id), { name: 'Pied Piper' });
+    const orgId = created.body.id as string;
+    const member = await server.signIn(owner.id, { orgId });
+    expect((await call('GET', `/api/orgs/${orgId}/deals`, member)).status).toBe(200);
+
+    const suspended = await call('POST', `/api/admin/organisations/${orgId}/suspend`, admin.headers, {
+      reason: 'Unpaid invoices',
+    });
+    expect(suspended.body).toEqual({ changed: true });
+    expect((await call('GET', `/api/orgs/${orgId}/deals`, member)).status).toBe(404);
+    const listed = await call('GET', '/api/admin/organisations?q=pied', admin.headers);
+    expect(listed.body.items).toMatchObject([{ id: orgId, suspended: true }]);
+    expect((await call('POST', `/api/admin/organisations/${orgId}/unsuspend`, admin.headers)).body).toEqual({
+      changed: true,
+    });
+    expect((await call('GET', `/api/orgs/${orgId}/deals`, member)).status).toBe(200);
+  });
+
   it('forces a user to sign out everywhere, and needs a fresh second factor for it', async () => {
     const admin = await platformAdmin();
     const person = await server.createUser();

@@ -42,7 +42,7 @@ export function createIdentity(options: {
   log: Pick<Logger, 'error' | 'warn' | 'info'>;
 }): Identity {
   const { database, keyring, clock, config, log } = options;
-  const sessions = createSessionService({ database, keyring, clock, config });
+  const sessions = createSessionService({ database, keyring, clock, config, log });
   const secondFactor = createSecondFactor({ database, clock });
   const mailer = createMailer({ config, database, keyring, clock, log });
   // Step-up applies to accounts with MFA; without it there is no second factor to ask for (the

@@ -228,6 +228,21 @@ describe(`organisations (${testDatabaseKind})`, () => {
     ).rejects.toMatchObject({ code: 'forbidden' });
   });
 
+  it('applies role changes and removals on the member’s very next request', async () => {
+    const { orgId, admin } = await newOrganisation();
+    const person = await server.createUser();
+    await server.addMembership({ orgId, userId: person.id, role: 'org_admin' });
+    const theirs = await server.signIn(person.id, { orgId });
+    expect((await call('GET', `/api/orgs/${orgId}/members`, theirs)).status).toBe(200);
+    await call('PATCH', `/api/orgs/${orgId}/members/${person.id}`, admin, { role: 'viewer' });
+    // The same access token: its role claim is stale, the live role wins.
+    expect((await call('GET', `/api/orgs/${orgId}/members`, theirs)).status).toBe(403);
+    expect((await call('GET', `/api/orgs/${orgId}/deals`, theirs)).status).toBe(200);
+    await call('DELETE', `/api/orgs/${orgId}/members/${person.id}`, admin);
+    expect((await call('GET', `/api/orgs/${orgId}/deals`, theirs)).status).toBe(404);
+    expect((await call('GET', `/api/orgs/${orgId}`, theirs)).status).toBe(404);
+  });
+
   it('deletes an organisation with every tenant row, after the typed name (and step-up with MFA)', async () => {
     const { orgId, founder, admin } = await newOrganisation('Initech');
     const member = await server.createUser();

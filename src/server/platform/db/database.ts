@@ -15,8 +15,16 @@ export type Database = {
   kind: DatabaseKind;
   orm: Orm;
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Subscribes to a NOTIFY channel (cache invalidation across processes). `connected(false)` says
+   * notifications may have been missed (connection lost; it reconnects by itself), `connected(true)`
+   * that they are flowing again. Resolves once subscribed, to a function that unsubscribes.
+   */
+  listen?(channel: string, handlers: NotificationHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
+
+export type NotificationHandlers = { notification(payload: string): void; connected(up: boolean): void };
 
 /**
  * Owner-level access used only by the migrator: executes a multi-statement script inside one

@@ -53,7 +53,21 @@ export async function openPglite(options: { dataDir: string | null }): Promise<{
   };
 
   return {
-    database: { kind: 'pglite', orm, query, close },
+    database: {
+      kind: 'pglite',
+      orm,
+      query,
+      // One in-process database: notifications are delivered as the notifying transaction commits.
+      async listen(channel, handlers) {
+        const unsubscribe = await client.listen(channel, (payload) => handlers.notification(payload));
+        handlers.connected(true);
+        return async () => {
+          handlers.connected(false);
+          if (!closed) await unsubscribe();
+        };
+      },
+      close,
+    },
     migrationConnection,
     async switchToRuntimeRole() {
       await client.exec('SET ROLE vigil_runtime');

@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import type { Database, MigrationConnection, Orm } from './database.ts';
+import type { Database, MigrationConnection, NotificationHandlers, Orm } from './database.ts';
 import { schema } from './schema.ts';
 
 // timestamptz and date columns are parsed by drizzle; keep bigint (int8) as text by default and
@@ -27,11 +27,73 @@ export function openPostgres(options: { url: string; poolSize: number; applicati
       const result = await pool.query(text, params);
       return result.rows as Row[];
     },
+    listen: (channel, handlers) => listenOnPostgres(options, channel, handlers),
     async close() {
       if (closed) return;
       closed = true;
       await pool.end();
     },
+  };
+}
+
+/** Waits between reconnection attempts of a lost LISTEN connection. */
+const LISTEN_RECONNECT_MS = 1000;
+
+/**
+ * LISTEN needs a connection of its own (a pooled one would be handed to other queries). When it
+ * drops, `connected(false)` tells the subscriber it may miss notifications, and it reconnects.
+ */
+async function listenOnPostgres(
+  options: { url: string; applicationName?: string },
+  channel: string,
+  handlers: NotificationHandlers,
+): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({
+      connectionString: options.url,
+      application_name: `${options.applicationName ?? 'vigil'}-listen`,
+    });
+    const lost = () => {
+      if (client !== next) return;
+      client = null;
+      handlers.connected(false);
+      next.removeAllListeners('notification');
+      void next.end().catch(() => {});
+      if (!stopped) retry = setTimeout(() => void connect().catch(lostAtStart), LISTEN_RECONNECT_MS).unref();
+    };
+    next.on('error', lost);
+    next.on('end', lost);
+    next.on('notification', (message) => {
+      if (message.channel === channel && message.payload !== undefined) handlers.notification(message.payload);
+    });
+    client = next;
+    await next.connect();
+    await next.query(`LISTEN ${channel}`);
+    if (stopped) {
+      client = null;
+      await next.end();
+      return;
+    }
+    handlers.connected(true);
+  };
+  const lostAtStart = () => {
+    client = null;
+    if (!stopped) retry = setTimeout(() => void connect().catch(lostAtStart), LISTEN_RECONNECT_MS).unref();
+  };
+
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const current = client;
+    client = null;
+    handlers.connected(false);
+    if (current) await current.end().catch(() => {});
   };
 }
 

@@ -164,8 +164,10 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     },
   });
 
-  // Cookies are parsed for the identity module's web sessions; nothing else reads them.
-  void app.register(fastifyCookie);
+  // The plugin only writes cookies (reply.setCookie for the web sessions). It does not parse them:
+  // its parsing hook would run on every request, public routes and bearer requests included; the
+  // identity module parses the Cookie header itself, only when it authenticates a request.
+  void app.register(fastifyCookie, { hook: false });
   app.decorateRequest('startedAt', 0n);
   app.decorateRequest('countedInFlight', false);
   // The API speaks JSON only; anything else is a 415, not a string handed to a handler.

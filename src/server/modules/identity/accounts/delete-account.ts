@@ -80,4 +80,7 @@ export async function deleteAccount(options: {
     await transaction.delete(mailOutbox).where(eq(mailOutbox.toAddress, account.email));
     await transaction.delete(users).where(eq(users.id, caller.userId));
   });
+  // The sessions went with the user (ON DELETE CASCADE); this ends nothing more in the database
+  // but drops what this process cached about them, so their access tokens stop at the next request.
+  await context.revokeAllSessions({ userId: caller.userId, reason: 'account_deleted' });
 }

@@ -23,6 +23,9 @@ export type AccessTokenClaims = {
   secondFactorAt: number | null;
 };
 
+/** Verified claims plus the token's `exp` (seconds), which bounds how long they may be cached. */
+export type VerifiedAccessToken = AccessTokenClaims & { expiresAt: number };
+
 const payloadSchema = z.object({
   sub: z.uuid(),
   sid: z.uuid(),
@@ -30,6 +33,7 @@ const payloadSchema = z.object({
   role: z.enum(organisationRoles).nullable(),
   amr: z.array(z.enum(['pwd', 'otp', 'sso'])).min(1),
   iat: z.number().int(),
+  exp: z.number().int(),
   otp_at: z.number().int().nullable().optional(),
 });
 
@@ -79,7 +83,7 @@ export async function verifyAccessToken(options: {
   keys: SigningKeyStore;
   issuer: string;
   now: Date;
-}): Promise<AccessTokenClaims> {
+}): Promise<VerifiedAccessToken> {
   const { token } = options;
   if (token.length > MAX_TOKEN_LENGTH) throw invalid();
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -117,5 +121,6 @@ export async function verifyAccessToken(options: {
     amr: claims.amr,
     issuedAt: claims.iat,
     secondFactorAt: claims.otp_at ?? null,
+    expiresAt: claims.exp,
   };
 }

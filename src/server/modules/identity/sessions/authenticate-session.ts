@@ -1,9 +1,9 @@
-import { eq } from 'drizzle-orm';
 import type { Authenticator, Caller } from '../../../platform/authz/caller.ts';
-import { users } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/errors/app-error.ts';
-import { verifyAccessToken } from './access-token.ts';
+import { type VerifiedAccessToken, verifyAccessToken } from './access-token.ts';
 import { opaqueTokensEqual } from './opaque-token.ts';
+import { readSessionState } from './read-session-state.ts';
+import type { CachedState } from './session-cache.ts';
 import {
   needsCsrfCheck,
   readBearerToken,
@@ -12,7 +12,6 @@ import {
   type SessionRequest,
 } from './session-cookies.ts';
 import type { SessionDependencies } from './session-dependencies.ts';
-import { sessions } from './session-tables.ts';
 import { csrfSealPlace } from './start-session.ts';
 
 export type AuthenticatedRequest = { caller: Caller; transport: 'bearer' | 'cookie' };
@@ -22,16 +21,23 @@ const ENDED = 'The session has ended; sign in again.';
 /**
  * Resolves the caller of a request from `Authorization: Bearer <access token>` (API clients) or
  * the access-token cookie (browsers), or null when the request carries neither. Besides the
- * token's signature and claims, every request checks — in one query — that the session is still
- * active and that the user is not suspended and has not invalidated older tokens
- * (`tokens_valid_after`): revocation applies at once, not when the token expires. A
- * state-changing request authenticated by cookie must echo the session's CSRF token.
+ * token's signature and claims, every request checks that the session is still active, that the
+ * user is not suspended and has not invalidated older tokens (`tokens_valid_after`), and reads
+ * the user's *current* role in the token's organisation (`vigil_session_state`, one round trip):
+ * revocation, suspension and role changes apply to the next request, not when the token expires.
+ * A member removed from the token's organisation keeps a session but no membership — their
+ * organisation routes answer 404, as for any non-member. A state-changing request authenticated
+ * by cookie must echo the session's CSRF token.
+ *
+ * With a cache (`dependencies.cache`), a token verified before is not verified again until its
+ * `exp`, and the session state is re-read only when the code that changed it invalidated it, a
+ * change notification arrived, or it is SESSION_STATE_TTL_MS old — see session-cache.ts.
  */
 export async function authenticateSessionRequest(
   dependencies: SessionDependencies,
   request: SessionRequest,
 ): Promise<AuthenticatedRequest | null> {
-  const { database, keyring, clock, keys, issuer } = dependencies;
+  const { keyring, clock, keys, issuer, cache } = dependencies;
   const bearer = readBearerToken(request);
   if (bearer === 'malformed')
     throw new AppError('unauthenticated', 'Send the access token as `Authorization: Bearer <token>`.');
@@ -40,34 +46,25 @@ export async function authenticateSessionRequest(
   if (!token) return null;
 
   const now = clock.now();
-  const claims = await verifyAccessToken({ token, keys, issuer, now });
-  const [row] = await database.orm
-    .select({
-      userId: sessions.userId,
-      revokedAt: sessions.revokedAt,
-      absoluteExpiresAt: sessions.absoluteExpiresAt,
-      csrfToken: sessions.csrfToken,
-      platformAdmin: users.platformAdmin,
-      suspendedAt: users.suspendedAt,
-      tokensValidAfter: users.tokensValidAfter,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, claims.sessionId));
-  if (!row || row.userId !== claims.userId || row.revokedAt || row.absoluteExpiresAt <= now) {
-    throw new AppError('unauthenticated', ENDED);
+  const nowMs = now.getTime();
+  let claims: VerifiedAccessToken | undefined = cache?.verifiedToken(token, nowMs);
+  if (!claims) {
+    claims = await verifyAccessToken({ token, keys, issuer, now });
+    cache?.rememberToken(token, claims);
   }
-  if (row.suspendedAt) throw new AppError('unauthenticated', 'This account is suspended.');
+  const state = await sessionState(dependencies, claims, nowMs);
+  if (!state || state.revoked || state.absoluteExpiresAt <= nowMs) throw new AppError('unauthenticated', ENDED);
+  if (state.suspended) throw new AppError('unauthenticated', 'This account is suspended.');
   // `iat` has one-second resolution, so the cut-off is compared in whole seconds: a token issued
   // in the very second of the cut-off passes (a client refreshing right after its password
   // change). The ones that matter are older, and sign-out everywhere, suspension and deletion
   // also end the sessions themselves, which the check above sees.
-  if (claims.issuedAt < Math.floor(row.tokensValidAfter.getTime() / 1000)) throw new AppError('unauthenticated', ENDED);
+  if (claims.issuedAt < state.tokensValidAfterSeconds) throw new AppError('unauthenticated', ENDED);
 
   if (transport === 'cookie' && needsCsrfCheck(request)) {
     const presented = readCsrfHeader(request);
-    const expected = await keyring.openText(row.csrfToken, csrfSealPlace(claims.sessionId));
-    if (!presented || !opaqueTokensEqual(presented, expected)) {
+    state.csrfToken ??= await keyring.openText(state.sealedCsrfToken, csrfSealPlace(claims.sessionId));
+    if (!presented || !opaqueTokensEqual(presented, state.csrfToken)) {
       throw new AppError('csrf-failed', 'Send the CSRF token from the `vigil_csrf` cookie in `x-csrf-token`.');
     }
   }
@@ -76,7 +73,7 @@ export async function authenticateSessionRequest(
   // flag. Platform admins must use MFA on every path: a session of theirs that never passed a
   // second factor is refused outright (their sign-in goes through the MFA challenge, which can
   // only enrol or verify), so it reaches nothing, not even `self` routes.
-  if (row.platformAdmin && !claims.amr.includes('otp')) {
+  if (state.platformAdmin && !claims.amr.includes('otp')) {
     throw new AppError('unauthenticated', 'Platform administrators must sign in with MFA; sign in again.');
   }
   return {
@@ -84,11 +81,27 @@ export async function authenticateSessionRequest(
     caller: {
       userId: claims.userId,
       sessionId: claims.sessionId,
-      platformAdmin: row.platformAdmin,
+      platformAdmin: state.platformAdmin,
       amr: claims.amr,
-      membership: claims.orgId && claims.role ? { orgId: claims.orgId, role: claims.role } : null,
+      // The role as it is now, not as the token says it was when issued.
+      membership: claims.orgId && state.role ? { orgId: claims.orgId, role: state.role } : null,
     },
   };
+}
+
+async function sessionState(
+  dependencies: SessionDependencies,
+  claims: VerifiedAccessToken,
+  nowMs: number,
+): Promise<CachedState | null> {
+  const { database, cache } = dependencies;
+  const key = { sessionId: claims.sessionId, userId: claims.userId, orgId: claims.orgId };
+  const cached = cache?.state(key, nowMs);
+  if (cached && cached.userId === claims.userId) return cached;
+  const generation = cache?.generation() ?? 0;
+  const state = await readSessionState(database, key);
+  if (!state) return null;
+  return cache ? cache.rememberState(state, generation, nowMs) : { ...state, cachedAt: nowMs };
 }
 
 /** The Authenticator seam for the request pipeline. */

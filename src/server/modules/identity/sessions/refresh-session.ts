@@ -167,6 +167,8 @@ export async function refreshSession(dependencies: SessionDependencies, input: R
     },
   );
 
+  // Reuse revoked the session: its access tokens must stop at once, also where cached.
+  if (locked.kind === 'reused') dependencies.cache?.invalidate({ sessionId: locked.sessionId });
   if (locked.kind !== 'rotated' && locked.kind !== 'grace') return locked;
   const refreshToken =
     locked.kind === 'rotated'

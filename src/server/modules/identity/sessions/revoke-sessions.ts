@@ -19,11 +19,11 @@ async function forgetLiveTokens(transaction: Transaction, sessionIds: string[]):
  * request). Returns false when the user has no such active session — someone else's included.
  */
 export async function revokeSession(
-  dependencies: Pick<SessionDependencies, 'database' | 'clock'>,
+  dependencies: Pick<SessionDependencies, 'database' | 'clock' | 'cache'>,
   options: { userId: string; sessionId: string; reason: string; requestId?: string },
 ): Promise<boolean> {
   const now = dependencies.clock.now();
-  return withPlatformTransaction(
+  const ended = await withPlatformTransaction(
     dependencies.database,
     { userId: options.userId, requestId: options.requestId ?? '' },
     async (transaction) => {
@@ -39,6 +39,9 @@ export async function revokeSession(
       return revoked.length > 0;
     },
   );
+  // After the commit: a request that read the session before it would otherwise cache it again.
+  dependencies.cache?.invalidate({ sessionId: options.sessionId });
+  return ended;
 }
 
 /**
@@ -48,11 +51,11 @@ export async function revokeSession(
  * missing is refused. Returns how many sessions ended.
  */
 export async function revokeAllSessions(
-  dependencies: Pick<SessionDependencies, 'database' | 'clock'>,
+  dependencies: Pick<SessionDependencies, 'database' | 'clock' | 'cache'>,
   options: { userId: string; exceptSessionId?: string | null; reason: string; requestId?: string },
 ): Promise<number> {
   const now = dependencies.clock.now();
-  return withPlatformTransaction(
+  const ended = await withPlatformTransaction(
     dependencies.database,
     { userId: options.userId, requestId: options.requestId ?? '' },
     async (transaction) => {
@@ -80,4 +83,8 @@ export async function revokeAllSessions(
       return revoked.length;
     },
   );
+  // Everything about the user: callers (password change, MFA change) may also have changed
+  // `tokens_valid_after`, which the kept session's cached state carries too.
+  dependencies.cache?.invalidate({ userId: options.userId });
+  return ended;
 }

@@ -27,6 +27,8 @@ import { revokeAllSessions, revokeSession } from './revoke-sessions.ts';
 import { rotateJwtSigningKey, type SigningKeyRotation } from './rotate-jwt-signing-key.ts';
 import { clearSessionCookies, type SessionRequest, type SessionTokens, setSessionCookies } from './session-cookies.ts';
 import type { SessionDependencies } from './session-dependencies.ts';
+import { listenForSessionChanges, type SessionChangeListener } from './listen-for-session-changes.ts';
+import { createSessionCache, type SessionCache, type SessionInvalidation } from './session-cache.ts';
 import { createSigningKeyStore } from './signing-key-store.ts';
 import type { PublicSigningJwk } from './session-tables.ts';
 import { startSession } from './start-session.ts';
@@ -72,6 +74,20 @@ export type SessionService = {
   rotateSigningKey(): Promise<SigningKeyRotation>;
   /** The `identity.sessions_maintenance` job's work. */
   maintain(): Promise<SessionMaintenance>;
+  /**
+   * Drops what this process caches about a user, a session, or an organisation's memberships
+   * (optionally one member's). Call it after committing any change to what a session may do that
+   * does not go through this service — a membership's role changed or removed, a user suspended,
+   * promoted or deleted: the next request in this process then reads the database. Other
+   * processes learn of the change through the database triggers of migrations/0009.
+   */
+  invalidate(what: SessionInvalidation): void;
+  /** Subscribes to change notifications; until then (and without them) session states are not cached. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves when a change notification about `userId` arrives (tests await it instead of sleeping). */
+  nextChange(userId: string): Promise<void>;
+  cache: SessionCache;
   dependencies: SessionDependencies;
 };
 
@@ -84,16 +100,32 @@ export function createSessionService(options: {
   keyring: Keyring;
   clock: Clock;
   config: Pick<Config, 'publicUrl'>;
+  log?: { warn(object: object, message: string): void };
+  /** false: no caching at all (every request verifies the token and reads the database). */
+  cache?: boolean;
 }): SessionService {
   const { database, keyring, clock } = options;
-  const keys = createSigningKeyStore({ database, keyring, clock });
+  const cache = createSessionCache();
+  const store = createSigningKeyStore({ database, keyring, clock });
+  // Rotation in this process also forgets verified tokens (a retired key still verifies for
+  // RETIRED_KEY_VERIFY_MS, longer than any token it signed lives, so other processes' rotations
+  // need nothing more).
+  const keys = {
+    ...store,
+    refresh() {
+      store.refresh();
+      cache.clearTokens();
+    },
+  };
   const dependencies: SessionDependencies = {
     database,
     keyring,
     clock,
     keys,
     issuer: options.config.publicUrl ?? 'vigil',
+    ...(options.cache === false ? {} : { cache }),
   };
+  let listener: SessionChangeListener | null = null;
   return {
     startSession: (input) => startSession(dependencies, input),
     setSessionCookies: (reply: FastifyReply, tokens: IssuedTokens) => setSessionCookies(reply, tokens),
@@ -118,6 +150,19 @@ export function createSessionService(options: {
       return rotation;
     },
     maintain: () => maintainSessions(dependencies),
+    invalidate: (what) => cache.invalidate(what),
+    async start() {
+      listener ??= await listenForSessionChanges({ database, cache, log: options.log ?? console });
+    },
+    async stop() {
+      await listener?.stop();
+      listener = null;
+    },
+    nextChange: (userId) => {
+      if (!listener) throw new Error('session change notifications are not started');
+      return listener.nextChange(userId);
+    },
+    cache,
     dependencies,
   };
 }

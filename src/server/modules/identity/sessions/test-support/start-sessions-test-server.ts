@@ -101,11 +101,17 @@ export async function startSessionsTestServer(options: { environment?: Record<st
     clock: server.clock,
     config: server.vigil.config,
   });
+  await service.start();
   const { adminQuery } = server.testDatabase;
   let counter = 0;
+  const sessions = service;
   const result: SessionsTestServer = {
     ...server,
     sessions: service,
+    async close() {
+      await sessions.stop();
+      await server.close();
+    },
     async createUser(userOptions = {}) {
       const id = newId();
       counter += 1;
