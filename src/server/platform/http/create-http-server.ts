@@ -381,7 +381,7 @@ function registerRoute(
       }
 
       if (rateLimit) {
-        const decision = await dependencies.rateLimiter.check({
+        const pending = dependencies.rateLimiter.check({
           limit: rateLimit,
           routeId,
           ip: request.ip,
@@ -389,6 +389,8 @@ function registerRoute(
           orgId,
           body: body.value,
         });
+        // The memory store decides synchronously; only a real promise is awaited.
+        const decision = pending instanceof Promise ? await pending : pending;
         reply.headers(decision.headers);
       }
 
