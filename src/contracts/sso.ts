@@ -32,7 +32,10 @@ export const ssoLinkTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'Not a
  */
 export const ssoCallbackResponseSchema = z.discriminatedUnion('outcome', [
   signedInResponseSchema.extend({ outcome: z.literal('signed-in') }),
-  mfaRequiredResponseSchema.extend({ outcome: z.literal('mfa-required') }),
+  mfaRequiredResponseSchema.extend({
+    outcome: z.literal('mfa-required'),
+    email: z.string().describe('The account being signed in to (shown on the code prompt)'),
+  }),
   z.object({
     outcome: z.literal('link-required'),
     linkToken: ssoLinkTokenSchema,

@@ -35,7 +35,7 @@ export type SsoAudit = {
 /** Where an SSO sign-in ended up (after the provider's answer, or after the pending-link proof). */
 export type SsoSignInOutcome =
   | { kind: 'session'; tokens: IssuedTokens; user: AccountUser }
-  | { kind: 'second-factor'; challengeToken: string; expiresAt: Date; enrolmentRequired: boolean }
+  | { kind: 'second-factor'; challengeToken: string; expiresAt: Date; enrolmentRequired: boolean; email: string }
   | {
       kind: 'link-required';
       linkToken: string;
@@ -350,7 +350,7 @@ export async function signInAccount(
       firstFactor: 'sso',
     });
     audit.metadata({ secondFactor: 'required' });
-    return { kind: 'second-factor', ...challenge, enrolmentRequired: !secondFactor.enrolled };
+    return { kind: 'second-factor', ...challenge, enrolmentRequired: !secondFactor.enrolled, email: account.email };
   }
   const tokens = await deps.startSession({
     userId: account.id,

@@ -6,7 +6,6 @@ import {
   ssoCallbackRequestSchema,
   ssoCallbackResponseSchema,
   ssoLinkCompleteRequestSchema,
-  ssoProviderIdSchema,
   ssoProvidersResponseSchema,
   ssoStartResponseSchema,
 } from '../../../../contracts/sso.ts';
@@ -20,7 +19,14 @@ import { clearSsoBindingCookie, readSsoBindingCookie, setSsoBindingCookie } from
 import type { SsoService } from './create-sso.ts';
 
 const TAGS = ['identity', 'sso'];
-const providerParams = z.object({ provider: ssoProviderIdSchema });
+/**
+ * Looser than a provider id on purpose: path parameters are checked before authentication, and an
+ * anonymous caller must get the same 401 on `/api/me/...` whatever it puts there. An id that is
+ * not configured is `sso-provider-unknown` (404) from the service.
+ */
+const providerParams = z.object({
+  provider: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'Not a provider id.'),
+});
 const linkStartRequestSchema = z
   .object({ password: z.string().min(1).max(1024).optional() })
   .optional()
@@ -73,6 +79,7 @@ export function ssoRoutes(deps: {
           challengeToken: outcome.challengeToken,
           expiresAt: outcome.expiresAt.toISOString(),
           enrolmentRequired: outcome.enrolmentRequired,
+          email: outcome.email,
         };
       case 'link-required':
         return {
