@@ -127,15 +127,6 @@ export function LinkedIdentitiesCard({ notice }: { notice: string | undefined })
           ))}
         </div>
       )}
-      {onlyWayIn && items.length === 1 ? (
-        <p className="settings-card-description">
-          Your account has no password. To add one, use{' '}
-          <Link to="/forgot-password" className="link">
-            Forgot password
-          </Link>{' '}
-          and follow the emailed link.
-        </p>
-      ) : null}
       {link.error && !isStepUpCancelled(link.error) ? <FormError error={link.error} /> : null}
       {unlinking ? (
         <Dialog
