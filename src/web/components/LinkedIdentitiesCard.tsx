@@ -1,6 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import { Link } from 'react-router';
 import type { LinkedIdentity, SsoProvider } from '../../contracts/sso.ts';
 import { ApiError } from '../lib/api.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
