@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { newId } from '../../../platform/db/ids.ts';
 import { withPlatformTransaction } from '../../../platform/db/tenant-transaction.ts';
 import { codeVerifierPlace, noncePlace, SSO_ATTEMPT_MS, type SsoDependencies, sha256Hex } from './sso-dependencies.ts';
-import { ssoAttempts } from './sso-tables.ts';
+import { ssoAttempts, ssoPendingLinks } from './sso-tables.ts';
 
 export type StartedSsoLogin = {
   authorizationUrl: string;
@@ -53,8 +53,9 @@ export async function startSsoLogin(
     database,
     { userId: options.linkUserId, requestId: options.requestId },
     async (transaction) => {
-      // Sweep on the way: an abandoned attempt is worthless after its expiry.
+      // Sweep on the way: an abandoned attempt or pending link is worthless after its expiry.
       await transaction.delete(ssoAttempts).where(lte(ssoAttempts.expiresAt, now));
+      await transaction.delete(ssoPendingLinks).where(lte(ssoPendingLinks.expiresAt, now));
       await transaction.insert(ssoAttempts).values({
         id,
         provider: provider.id,
