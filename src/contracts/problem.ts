@@ -147,6 +147,57 @@ export const problemCodes = {
     description:
       "A state-changing request authenticated by session cookies must echo the session's CSRF token (the `vigil_csrf` cookie) in the `x-csrf-token` header. It was missing or wrong.",
   },
+  'sso-provider-unknown': {
+    status: 404,
+    title: 'Unknown sign-in provider',
+    description: 'No single sign-on provider with this id is configured on this installation.',
+  },
+  'sso-provider-unavailable': {
+    status: 503,
+    title: 'Sign-in provider unreachable',
+    description:
+      "The single sign-on provider's discovery document, keys or token endpoint could not be reached or gave an unusable answer. Retry later or sign in another way.",
+  },
+  'sso-state-invalid': {
+    status: 400,
+    title: 'Sign-in link expired',
+    description:
+      'The single sign-on answer does not belong to a sign-in started in this browser in the last 10 minutes, or was already used (each one works once). Start again from the sign-in page.',
+  },
+  'sso-response-invalid': {
+    status: 401,
+    title: 'Sign-in provider answer refused',
+    description:
+      'The answer of the single sign-on provider failed validation (ID token issuer, audience, expiry, signature or nonce; the code or its PKCE verifier was refused). Nobody was signed in.',
+  },
+  'sso-cancelled': {
+    status: 400,
+    title: 'Sign-in cancelled at the provider',
+    description: 'The single sign-on provider returned an error instead of a code (for example the user declined).',
+  },
+  'sso-email-unverified': {
+    status: 403,
+    title: 'Email not verified at the provider',
+    description:
+      'The single sign-on provider does not vouch that the email address belongs to this user (`email_verified` is not true, or no email was given). Vigil signs in only with verified addresses: verify it at the provider, or sign up with a password.',
+  },
+  'sso-link-invalid': {
+    status: 401,
+    title: 'Linking step expired',
+    description:
+      'The pending link between a provider identity and an existing account is unknown, expired (after 10 minutes) or already used. Sign in with the provider again.',
+  },
+  'sso-identity-in-use': {
+    status: 409,
+    title: 'Identity linked to another account',
+    description: 'This provider identity already signs in to another Vigil account; unlink it there first.',
+  },
+  'sso-last-sign-in-method': {
+    status: 409,
+    title: 'Last way to sign in',
+    description:
+      'The account has no password and no other linked identity: removing this one would lock you out. Set a password (reset it by email) or link another provider first.',
+  },
 } as const satisfies Record<string, { status: number; title: string; description: string }>;
 
 export type ProblemCode = keyof typeof problemCodes;

@@ -75,7 +75,83 @@ const environmentSchema = z.object({
     .refine((value) => /^smtps?:\/\//.test(value), 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().min(3).max(320).optional(),
+  // Sign in with Google: both or neither; the issuer is Google's unless overridden (tests, proxies).
+  VIGIL_GOOGLE_CLIENT_ID: z.string().min(1).max(512).optional(),
+  VIGIL_GOOGLE_CLIENT_SECRET: z.string().min(1).max(512).optional(),
+  VIGIL_GOOGLE_ISSUER: z.string().url().optional(),
+  /** JSON array of `{ id, name, issuer, clientId, clientSecret }`: further OpenID Connect providers. */
+  VIGIL_OIDC_PROVIDERS: z.string().optional(),
+  /** Development and tests only: allow http:// issuers (a local provider double). Refused in production. */
+  VIGIL_SSO_ALLOW_HTTP_ISSUERS: booleanFlag.optional(),
 });
+
+/** One OpenID Connect provider users may sign in with (Google is one with a fixed id). */
+export type SsoProviderConfig = Readonly<{
+  /** Stable slug in URLs and in user_identities.provider. */
+  id: string;
+  /** Shown on the button: "Continue with <name>". */
+  name: string;
+  kind: 'google' | 'oidc';
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}>;
+
+const ssoProviderSchema = z.object({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'id: lower-case letters, digits and dashes, at most 32')
+    .refine((id) => id !== 'google', 'id: "google" is reserved for VIGIL_GOOGLE_CLIENT_ID'),
+  name: z.string().trim().min(1).max(60),
+  issuer: z.string().url(),
+  clientId: z.string().min(1).max(512),
+  clientSecret: z.string().min(1).max(512),
+});
+
+/** The providers of VIGIL_GOOGLE_* and VIGIL_OIDC_PROVIDERS; problems are added to `problems`. */
+function parseSsoProviders(env: z.infer<typeof environmentSchema>, problems: string[]): SsoProviderConfig[] {
+  const providers: SsoProviderConfig[] = [];
+  if (Boolean(env.VIGIL_GOOGLE_CLIENT_ID) !== Boolean(env.VIGIL_GOOGLE_CLIENT_SECRET)) {
+    problems.push('VIGIL_GOOGLE_CLIENT_ID and VIGIL_GOOGLE_CLIENT_SECRET: set both or neither');
+  } else if (env.VIGIL_GOOGLE_CLIENT_ID && env.VIGIL_GOOGLE_CLIENT_SECRET) {
+    providers.push({
+      id: 'google',
+      name: 'Google',
+      kind: 'google',
+      issuer: env.VIGIL_GOOGLE_ISSUER ?? 'https://accounts.google.com',
+      clientId: env.VIGIL_GOOGLE_CLIENT_ID,
+      clientSecret: env.VIGIL_GOOGLE_CLIENT_SECRET,
+    });
+  }
+  if (env.VIGIL_OIDC_PROVIDERS) {
+    let json: unknown;
+    try {
+      json = JSON.parse(env.VIGIL_OIDC_PROVIDERS);
+    } catch {
+      problems.push('VIGIL_OIDC_PROVIDERS: must be a JSON array of { id, name, issuer, clientId, clientSecret }');
+      return providers;
+    }
+    const parsed = z.array(ssoProviderSchema).max(20).safeParse(json);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        problems.push(`VIGIL_OIDC_PROVIDERS[${issue.path.join('.')}]: ${issue.message}`);
+      return providers;
+    }
+    for (const provider of parsed.data) providers.push({ ...provider, kind: 'oidc' });
+  }
+  const ids = providers.map((provider) => provider.id);
+  for (const id of new Set(ids.filter((value, index) => ids.indexOf(value) !== index)))
+    problems.push(`VIGIL_OIDC_PROVIDERS: provider id "${id}" is used twice`);
+  for (const provider of providers) {
+    // The ID token's signature is the only proof of who signed in; plain HTTP lets anyone on the
+    // path swap the provider's keys. Only a development double may use it, and only when asked.
+    if (!provider.issuer.startsWith('https://') && env.VIGIL_SSO_ALLOW_HTTP_ISSUERS !== true)
+      problems.push(
+        `SSO provider "${provider.id}": issuer must be https:// (VIGIL_SSO_ALLOW_HTTP_ISSUERS=true allows http:// outside production)`,
+      );
+  }
+  return providers;
+}
 
 export type Profile = 'development' | 'test' | 'production';
 
@@ -113,6 +189,8 @@ export type Config = Readonly<{
   bcryptCost: number;
   /** Outgoing mail: SMTP when smtpUrl is set, else the mail_outbox table (shown in development). */
   mail: Readonly<{ smtpUrl: string | null; from: string }>;
+  /** Sign-in with Google / OpenID Connect providers (none configured: no SSO buttons). */
+  sso: Readonly<{ providers: readonly SsoProviderConfig[]; allowHttpIssuers: boolean }>;
   version: string;
 }>;
 
@@ -191,6 +269,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     problems.push('TLS_CERT and TLS_KEY: set both or neither');
   }
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  const ssoProviders = parseSsoProviders(env, problems);
 
   if (profile === 'production') {
     if (!masterKey) problems.push('VIGIL_MASTER_KEY: required in production (or VIGIL_MASTER_KEY_FILE)');
@@ -208,6 +287,10 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     }
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: production runs on PostgreSQL, not the embedded database');
     if (env.SMTP_URL && !env.MAIL_FROM) problems.push('MAIL_FROM: required in production when SMTP_URL is set');
+    if (env.VIGIL_SSO_ALLOW_HTTP_ISSUERS === true)
+      problems.push('VIGIL_SSO_ALLOW_HTTP_ISSUERS: development and tests only; production issuers use https://');
+    if (ssoProviders.length > 0 && !env.VIGIL_PUBLIC_URL)
+      problems.push('VIGIL_PUBLIC_URL: required in production with SSO providers (it makes the redirect URI)');
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -247,6 +330,10 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     }),
     bcryptCost: env.BCRYPT_COST ?? (profile === 'test' ? 10 : 12),
     mail: Object.freeze({ smtpUrl: env.SMTP_URL ?? null, from: env.MAIL_FROM ?? 'Vigil <no-reply@localhost>' }),
+    sso: Object.freeze({
+      providers: Object.freeze(ssoProviders.map((provider) => Object.freeze(provider))),
+      allowHttpIssuers: env.VIGIL_SSO_ALLOW_HTTP_ISSUERS ?? false,
+    }),
     version: readVersion(),
   });
 }

@@ -14,6 +14,7 @@ import { SecurityPage } from './pages/SecurityPage.tsx';
 import { SessionsPage } from './pages/SessionsPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { SignUpPage } from './pages/SignUpPage.tsx';
+import { SsoCallbackPage } from './pages/SsoCallbackPage.tsx';
 import { StatusPage } from './pages/StatusPage.tsx';
 
 const handle = (crumb: RouteHandle['crumb']): RouteHandle => ({ crumb });
@@ -32,6 +33,7 @@ export const router = createBrowserRouter([
           { path: 'verify-email', element: <VerifyEmailPage />, handle: handle('Verify email') },
           { path: 'forgot-password', element: <ForgotPasswordPage />, handle: handle('Reset password') },
           { path: 'reset-password', element: <ResetPasswordPage />, handle: handle('Choose a new password') },
+          { path: 'sso/:provider/callback', element: <SsoCallbackPage />, handle: handle('Signing in') },
         ],
       },
     ],

@@ -251,8 +251,8 @@ function SecurityNudge() {
       <div>
         <div className="callout-title">Turn on two-step verification</div>
         <p>
-          Your account is protected by your password alone. Add a code from an authenticator app so a leaked password
-          isn’t enough to get in — it takes about a minute.
+          Signing in takes a single step today. Add a code from an authenticator app so a leaked password or provider
+          account isn’t enough to get in — it takes about a minute.
         </p>
       </div>
       <Link to="/account/security" className="button button-primary">

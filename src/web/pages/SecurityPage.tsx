@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import type { MeResponse } from '../../contracts/identity.ts';
 import type { MfaStatus, TotpEnrolment } from '../../contracts/mfa.ts';
 import { Dialog } from '../components/Dialog.tsx';
+import { LinkedIdentitiesCard } from '../components/LinkedIdentitiesCard.tsx';
 import { Alert, Field, FormError, fieldErrorsOf, PasswordInput, SubmitButton } from '../components/forms.tsx';
 import {
   AlertIcon,
@@ -31,6 +32,7 @@ import {
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { passwordProblem } from '../lib/password.ts';
 import { ACCOUNT_KEY, meQuery, mfaStatusQuery, sessionsQuery } from '../lib/queries.ts';
+import { linkedIdentitiesQuery } from '../lib/sso.ts';
 
 export function SettingsCard({
   icon,
@@ -476,15 +478,45 @@ function TwoStepCard({ me }: { me: MeResponse }) {
   );
 }
 
+/** An account created through a provider has no password until it sets one by reset link. */
+function NoPasswordCard() {
+  return (
+    <SettingsCard
+      icon={<LockIcon size={18} />}
+      title="Password"
+      description="Your account signs in through a provider and has no password yet."
+      testId="password-card"
+    >
+      <p className="settings-card-description">
+        To add one, use{' '}
+        <Link to="/forgot-password" className="link">
+          Forgot password
+        </Link>{' '}
+        and follow the link we email you. You can then sign in either way.
+      </p>
+    </SettingsCard>
+  );
+}
+
+/** Notices other pages pass in router state (the SSO callback after linking). */
+function noticeFrom(state: unknown): string | undefined {
+  if (typeof state === 'object' && state !== null && 'notice' in state && typeof state.notice === 'string') {
+    return state.notice;
+  }
+  return undefined;
+}
+
 export function SecurityPage() {
+  const location = useLocation();
   const { data: me } = useQuery(meQuery);
+  const linked = useQuery(linkedIdentitiesQuery);
   if (!me) return <PageSkeleton />;
   return (
     <div className="page" data-testid="security-page">
       <PageHeader
         eyebrow="Account"
         title="Security"
-        description="Your password, two-step verification and recovery codes."
+        description="Your password, two-step verification, recovery codes and sign-in providers."
         actions={
           <Link to="/account/sessions" className="link-arrow">
             Where you’re signed in <ArrowRightIcon size={14} />
@@ -494,7 +526,8 @@ export function SecurityPage() {
       <AccountSummary me={me} />
       <div className="settings-stack">
         <TwoStepCard me={me} />
-        <ChangePasswordCard me={me} />
+        {linked.data?.hasPassword === false ? <NoPasswordCard /> : <ChangePasswordCard me={me} />}
+        <LinkedIdentitiesCard notice={noticeFrom(location.state)} />
       </div>
     </div>
   );

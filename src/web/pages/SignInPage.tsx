@@ -16,6 +16,7 @@ import {
 } from '../components/forms.tsx';
 import { KeyIcon, LogInIcon, ShieldCheckIcon, SmartphoneIcon } from '../components/icons.tsx';
 import { RecoveryCodesPanel, TotpEnrolmentPanel } from '../components/Mfa.tsx';
+import { SsoButtons } from '../components/SsoButtons.tsx';
 import { Skeleton } from '../components/ui.tsx';
 import {
   confirmChallengeEnrolment,
@@ -43,6 +44,19 @@ function noticeFrom(state: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A provider sign-in that needs the second step (the SSO callback page navigates here with it), so
+ * the code and enrolment steps are the same as after a password.
+ */
+export type SsoSecondStep = { email: string; challengeToken: string; enrolmentRequired: boolean };
+
+function ssoSecondStepFrom(state: unknown): Step | null {
+  if (typeof state !== 'object' || state === null || !('ssoSecondStep' in state)) return null;
+  const step = state.ssoSecondStep as Partial<SsoSecondStep> | null;
+  if (!step || typeof step.challengeToken !== 'string' || typeof step.email !== 'string') return null;
+  return { kind: step.enrolmentRequired ? 'enrol' : 'code', email: step.email, challengeToken: step.challengeToken };
+}
+
 /** Sign-out navigates here a moment before the session is forgotten. */
 function signingOut(state: unknown): boolean {
   return typeof state === 'object' && state !== null && 'signedOut' in state && state.signedOut === true;
@@ -54,7 +68,7 @@ export function SignInPage() {
   const next = safeNextPath(searchParams.get('next'));
   const navigate = useNavigate();
   const { data: me } = useQuery(meQuery);
-  const [step, setStep] = useState<Step>({ kind: 'password' });
+  const [step, setStep] = useState<Step>(() => ssoSecondStepFrom(location.state) ?? { kind: 'password' });
   const [email, setEmail] = useState('');
 
   const finish = async () => {
@@ -209,6 +223,7 @@ function PasswordStep({
         </>
       }
     >
+      <SsoButtons next={next} dividerLabel="or sign in with email" />
       <form className="form" onSubmit={submit} noValidate data-testid="sign-in-form">
         {notice ? (
           <Alert tone="success" testId="sign-in-notice">

@@ -3,6 +3,7 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { Link, Navigate, useSearchParams } from 'react-router';
 import { emailSchema } from '../../contracts/identity.ts';
 import { AuthCard, safeNextPath } from '../components/AuthLayout.tsx';
+import { SsoButtons } from '../components/SsoButtons.tsx';
 import { Alert, Field, FormError, fieldErrorsOf, SubmitButton, TextInput } from '../components/forms.tsx';
 import { InboxIcon, MailIcon } from '../components/icons.tsx';
 import { NewPasswordField, usePasswordCheck } from '../components/NewPassword.tsx';
@@ -124,6 +125,7 @@ export function SignUpPage() {
         </>
       }
     >
+      <SsoButtons next={next} dividerLabel="or sign up with email" />
       <form className="form" onSubmit={submit} noValidate data-testid="sign-up-form">
         <Field
           label="Full name"

@@ -12,11 +12,15 @@ import { createSecondFactor } from './mfa/create-second-factor.ts';
 import { mfaRoutes } from './mfa/mfa-routes.ts';
 import { createSessionService, type SessionService } from './sessions/session-service.ts';
 import { sessionRoutes } from './sessions/session-routes.ts';
+import { createSso, type SsoService } from './sso/create-sso.ts';
+import { createSsoProviders } from './sso/sso-providers.ts';
+import { ssoRoutes } from './sso/sso-routes.ts';
 
 export type Identity = {
   sessions: SessionService;
   accounts: AccountService;
   secondFactor: ReturnType<typeof createSecondFactor>;
+  sso: SsoService;
   routes: AnyRouteDefinition[];
   /** Outgoing mail (SMTP or the development outbox), for other modules' messages. */
   mailer: Mailer;
@@ -62,6 +66,15 @@ export function createIdentity(options: {
     secondFactor,
     requireStepUp,
   });
+  const sso = createSso({
+    database,
+    keyring,
+    clock,
+    providers: createSsoProviders({ config, clock, log }),
+    startSession: sessions.startSession,
+    secondFactor,
+    provePassword: (input) => accounts.provePassword(input),
+  });
   const routes = [
     ...accountRoutes({
       accounts,
@@ -81,6 +94,12 @@ export function createIdentity(options: {
       authenticate: sessions.authenticate,
       demandStepUp: (caller) => requireStepUp(caller),
     }),
+    ...ssoRoutes({
+      sso,
+      setSessionCookies: sessions.setSessionCookies,
+      demandStepUp: requireStepUp,
+      publicUrl: config.publicUrl,
+    }),
   ];
-  return { sessions, accounts, secondFactor, routes, mailer, requireStepUp, flush: () => accounts.flush() };
+  return { sessions, accounts, secondFactor, sso, routes, mailer, requireStepUp, flush: () => accounts.flush() };
 }

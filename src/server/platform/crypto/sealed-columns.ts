@@ -26,6 +26,9 @@ export const sealedColumns: readonly SealedColumn[] = [
   { table: 'mfa_totp', column: 'secret_sealed', idColumn: 'user_id', orgColumn: null },
   // HMAC key of the user's recovery code hashes: without it a dump cannot even test guesses.
   { table: 'mfa_totp', column: 'recovery_code_key_sealed', idColumn: 'user_id', orgColumn: null },
+  // SSO request in flight: the PKCE verifier redeems the authorization code; the nonce binds the ID token.
+  { table: 'sso_attempts', column: 'code_verifier_sealed', idColumn: 'id', orgColumn: null },
+  { table: 'sso_attempts', column: 'nonce_sealed', idColumn: 'id', orgColumn: null },
 ];
 
 /**
@@ -44,6 +47,8 @@ export const notSecretColumns: Readonly<Record<string, string>> = {
   'recovery_codes.code_hash':
     'HMAC-SHA256 of a 60-bit random recovery code under a per-user key sealed in mfa_totp: a dump alone cannot test guesses, and 2^60 guesses are out of reach online (lockout) and offline (keyed)',
   'invitations.token_hash': 'SHA-256 of a 256-bit random invitation token (7-day, single use): infeasible to invert',
+  'sso_pending_links.token_hash':
+    'SHA-256 of a 256-bit random pending-link token (10-minute, single use, needs the password too): infeasible to invert',
   'mfa_challenges.token_hash':
     'SHA-256 of a 256-bit random sign-in challenge token (5-minute, single use): infeasible to invert',
 };

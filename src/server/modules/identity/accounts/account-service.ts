@@ -9,6 +9,7 @@ import {
 import { changePassword } from './change-password.ts';
 import { deleteAccount } from './delete-account.ts';
 import { completePasswordReset } from './complete-password-reset.ts';
+import { provePassword } from './prove-password.ts';
 import { readProfile } from './read-profile.ts';
 import { requestPasswordReset } from './request-password-reset.ts';
 import { resendVerification } from './resend-verification.ts';
@@ -45,6 +46,8 @@ export type AccountService = {
     unit: AuditedUnit;
   }): Promise<void>;
   readProfile(input: { userId: string; requestId: string; activeOrgId?: string | null }): Promise<MeResponse>;
+  /** Throws `invalid-credentials` unless `password` is the account's (SSO linking); counts as a guess. */
+  provePassword(input: { userId: string; password: string; meta: RequestMeta }): Promise<void>;
   /** Computes the dummy bcrypt hash now rather than at the first unknown-email sign-in. */
   warmUp(): Promise<void>;
   /** Waits for background work and mail deliveries (tests, shutdown). */
@@ -63,6 +66,7 @@ export function createAccountService(dependencies: AccountServiceDependencies): 
     completePasswordReset: (input) => completePasswordReset({ context, ...input }),
     changePassword: (input) => changePassword({ context, ...input }),
     readProfile: (input) => readProfile({ database: context.database, ...input }),
+    provePassword: (input) => provePassword({ context, ...input }),
     deleteAccount: (input) => deleteAccount({ context, ...input }),
     warmUp: () => context.hasher.warmUp(),
     async flush() {
