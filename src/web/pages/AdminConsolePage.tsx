@@ -157,6 +157,8 @@ function ConfirmActionDialog({
               onChange={(event) => setReason(event.target.value)}
               maxLength={500}
               rows={3}
+              aria-invalid={localError ? true : undefined}
+              aria-describedby={localError ? `${id}-error` : undefined}
               autoFocus
               data-testid="admin-reason"
             />

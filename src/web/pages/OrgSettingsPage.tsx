@@ -311,7 +311,7 @@ function OrgSettings({ me, orgId }: { me: MeResponse; orgId: string }) {
           ) : null}
           <GeneralSettings key={query.data.id} organisation={query.data} editable={editable} />
           <Card className="panel">
-            <dl className="kv-list org-facts">
+            <dl className="kv-list">
               <KeyValue label="Organisation ID">
                 <span className="mono">{query.data.id}</span>
               </KeyValue>
