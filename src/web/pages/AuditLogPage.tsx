@@ -3,6 +3,7 @@ import { type FormEvent, Fragment, type MouseEvent, useId, useState } from 'reac
 import { Link, useParams, useSearchParams } from 'react-router';
 import type { AuditEventView } from '../../contracts/audit.ts';
 import type { MeResponse } from '../../contracts/identity.ts';
+import { roleHasPermission } from '../../contracts/permissions.ts';
 import { Alert, Field, FormError, TextInput } from '../components/forms.tsx';
 import {
   ArrowLeftIcon,
@@ -571,7 +572,7 @@ export function AuditLogPage() {
       </div>
     );
   }
-  if (membership.role !== 'org_admin') {
+  if (!roleHasPermission(membership.role, 'audit:read')) {
     return (
       <div className="page" data-testid="audit-forbidden">
         <PageHeader eyebrow={membership.orgName} title="Audit log" />
