@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as OTPAuth from 'otpauth';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSRF_HEADER } from '../../src/contracts/sessions.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { createVigil, type Vigil } from '../../src/server/main.ts';
 import { loadStaticFiles } from '../../src/server/platform/http/static-files.ts';
@@ -267,6 +268,16 @@ describe('organisations in chromium', () => {
     expect(await admin.page.getByTestId('audit-filter-target-type').inputValue()).toBe('invitation');
     await screenshot(admin.page, 'audit-target-filter');
 
+    // Deleting the organisation (typed name; no step-up prompt, as this admin has no MFA): gone for both.
+    await admin.page.getByTestId('nav-org-settings').click();
+    await admin.page.getByTestId('org-delete-button').click();
+    await admin.page.getByTestId('org-delete-confirm-name').fill(orgName);
+    await admin.page.getByTestId('org-delete-submit').click();
+    await admin.page.getByTestId('overview-greeting').waitFor();
+    await expect.poll(() => admin.page.getByTestId('org-switcher-current').textContent()).toBe('No organisation');
+    await builder.page.goto(`${baseUrl}/orgs/${orgId}/settings`, { waitUntil: 'networkidle' });
+    await builder.page.getByTestId('org-settings-no-access').waitFor();
+
     // The refused demotion of the last admin (409) is the only expected failure in the admin's console.
     expect(admin.problems.violations).toEqual([]);
     expect(admin.problems.consoleErrors.filter((line) => !/status of 409/.test(line))).toEqual([]);
@@ -278,6 +289,23 @@ describe('organisations in chromium', () => {
   });
 
   it('has a platform admin search, suspend and unsuspend an organisation, and read the platform audit chain', async () => {
+    // An organisation of someone else's to find, created through the API.
+    const owner = await openContext();
+    const ownerEmail = `acme.${randomUUID().slice(0, 8)}@example.com`;
+    const orgName = `Acme ${randomUUID().slice(0, 6)}`;
+    await signUpAndVerifyThroughTheApi(owner.page, ownerEmail);
+    const signIn = await owner.page.request.post(`${baseUrl}/api/auth/sign-in`, {
+      data: { email: ownerEmail, password: PASSWORD },
+    });
+    expect(signIn.status()).toBe(200);
+    const csrf = (await owner.context.cookies()).find((cookie) => cookie.name === 'vigil_csrf')?.value;
+    const created = await owner.page.request.post(`${baseUrl}/api/orgs`, {
+      data: { name: orgName },
+      headers: { [CSRF_HEADER]: csrf ?? '' },
+    });
+    expect(created.status()).toBe(201);
+    await owner.context.close();
+
     const { context, page, problems } = await openContext();
     const email = `root.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, email);
@@ -296,11 +324,11 @@ describe('organisations in chromium', () => {
     await page.getByTestId('nav-admin-console').click();
     await page.getByTestId('admin-organisations-table').waitFor();
     await screenshot(page, 'admin-organisations');
-    const row = page.getByTestId('admin-organisation-row').first();
-    const name = await row.getAttribute('data-name');
-    await page.getByTestId('admin-search').fill(name!);
+    await page.getByTestId('admin-search').fill(orgName);
     await page.getByTestId('admin-search-submit').click();
-    await expect.poll(() => page.getByTestId('admin-organisation-row').first().getAttribute('data-name')).toBe(name);
+    await expect
+      .poll(() => page.getByTestId('admin-organisation-row').evaluateAll((rows) => rows.map((row) => row.dataset.name)))
+      .toEqual([orgName]);
 
     // Suspend with a reason; a fresh second factor is asked for when the sign-in's is too old.
     await page.getByTestId('admin-organisation-toggle').first().click();

@@ -356,7 +356,7 @@ function OrgSettings({ me, orgId }: { me: MeResponse; orgId: string }) {
                 <div className="settings-card-heading">
                   <h2 className="settings-card-title">Danger zone</h2>
                   <p className="settings-card-description">
-                    Irreversible. Needs a fresh code from your authenticator app.
+                    Irreversible. With two-step verification on, it asks for a fresh code first.
                   </p>
                 </div>
               </header>
