@@ -2,12 +2,16 @@ import { createBrowserRouter, Navigate } from 'react-router';
 import { AuthLayout } from './components/AuthLayout.tsx';
 import { Layout, type RouteHandle } from './components/Layout.tsx';
 import { RequireAuth } from './components/RequireAuth.tsx';
+import { AdminConsolePage } from './pages/AdminConsolePage.tsx';
 import { ApiDocsPage } from './pages/ApiDocsPage.tsx';
 import { AuditLogPage } from './pages/AuditLogPage.tsx';
 import { DevMailboxPage } from './pages/DevMailboxPage.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/EmailLinkPages.tsx';
 import { RootErrorPage, RouteErrorPage } from './pages/ErrorPages.tsx';
+import { InvitationsPage } from './pages/InvitationsPage.tsx';
+import { MembersPage } from './pages/MembersPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { OrgSettingsPage } from './pages/OrgSettingsPage.tsx';
 import { OverviewPage } from './pages/OverviewPage.tsx';
 import { ProblemPage, ProblemsIndexPage } from './pages/ProblemsPages.tsx';
 import { SecurityPage } from './pages/SecurityPage.tsx';
@@ -72,8 +76,13 @@ export const router = createBrowserRouter([
                 ],
               },
               { path: 'orgs/:orgId/audit', element: <AuditLogPage />, handle: handle('Audit log') },
+              { path: 'orgs/:orgId/members', element: <MembersPage />, handle: handle('Members') },
+              { path: 'orgs/:orgId/settings', element: <OrgSettingsPage />, handle: handle('Organisation settings') },
+              { path: 'admin', element: <AdminConsolePage />, handle: handle('Admin console') },
             ],
           },
+          // Outside RequireAuth: the page keeps the link's token before sending a visitor to sign in.
+          { path: 'invitations', element: <InvitationsPage />, handle: handle('Invitations') },
           { path: 'dev/mailbox', element: <DevMailboxPage />, handle: handle('Dev mailbox') },
           { path: '*', element: <NotFoundPage />, handle: handle('Not found') },
         ],

@@ -3,20 +3,26 @@ import type { ReactNode } from 'react';
 import { Link, NavLink, Outlet, type UIMatch, useMatches } from 'react-router';
 import type { MeResponse } from '../../contracts/identity.ts';
 import { summariseHealth } from '../lib/health.ts';
+import { can, currentOrganisationId, membershipOf, receivedInvitationsQuery } from '../lib/organisations.ts';
 import { devOutboxAvailable, devOutboxQuery, meQuery, statusQuery } from '../lib/queries.ts';
 import {
   ActivityIcon,
   AlertIcon,
+  BuildingIcon,
   ChevronRightIcon,
   CodeIcon,
   HomeIcon,
   InboxIcon,
   LogInIcon,
+  MailIcon,
   MonitorIcon,
   ScrollIcon,
+  SettingsIcon,
   ShieldIcon,
+  UsersIcon,
   VigilMark,
 } from './icons.tsx';
+import { OrgSwitcher } from './OrgSwitcher.tsx';
 import { StepUpProvider } from './StepUp.tsx';
 import { UserMenu } from './UserMenu.tsx';
 
@@ -157,10 +163,54 @@ function TopBarHealth() {
   );
 }
 
+/** The organisation in the URL (`/orgs/:orgId/…`), if any. */
+function useRouteOrgId(): string | undefined {
+  const matches = useMatches();
+  return matches.at(-1)?.params.orgId;
+}
+
+/** The active organisation's pages that the user's role allows (the server enforces regardless). */
+function OrganisationNav({ me, orgId }: { me: MeResponse; orgId: string }) {
+  const membership = membershipOf(me, orgId);
+  if (!membership) return null;
+  const base = `/orgs/${orgId}`;
+  return (
+    <div className="nav-group" data-testid="nav-org">
+      <div className="nav-group-label">Organisation</div>
+      {can(me, orgId, 'members:manage') ? (
+        <NavItem to={`${base}/members`} icon={<UsersIcon />} testId="nav-members">
+          Members
+        </NavItem>
+      ) : null}
+      {can(me, orgId, 'org:read') ? (
+        <NavItem to={`${base}/settings`} icon={<SettingsIcon />} testId="nav-org-settings">
+          Settings
+        </NavItem>
+      ) : null}
+      {can(me, orgId, 'audit:read') ? (
+        <NavItem to={`${base}/audit`} icon={<ScrollIcon />} testId="nav-audit">
+          Audit log
+        </NavItem>
+      ) : null}
+    </div>
+  );
+}
+
+function InvitationsNavCount() {
+  const { data } = useQuery(receivedInvitationsQuery);
+  const count = data?.items.length ?? 0;
+  if (count === 0) return null;
+  return (
+    <span className="nav-count nav-trailing" data-testid="nav-invitations-count">
+      {count}
+    </span>
+  );
+}
+
 export function Sidebar() {
   const { data: me, isPending } = useQuery(meQuery);
   const devMailbox = useDevMailboxVisible();
-  const adminOrgs = (me?.memberships ?? []).filter((membership) => membership.role === 'org_admin');
+  const currentOrgId = currentOrganisationId(me, useRouteOrgId());
   return (
     <aside className="sidebar" aria-label="Main">
       <div className="sidebar-inner">
@@ -168,6 +218,7 @@ export function Sidebar() {
           <VigilMark size={26} />
           <span className="brand-name">Vigil</span>
         </Link>
+        {me ? <OrgSwitcher me={me} currentOrgId={currentOrgId} /> : null}
         <nav className="nav">
           <div className="nav-group">
             <div className="nav-group-label">Workspace</div>
@@ -175,24 +226,31 @@ export function Sidebar() {
               Overview
             </NavItem>
           </div>
-          {adminOrgs.map((membership) => (
-            <div className="nav-group" key={membership.orgId} data-testid="nav-org">
-              <div className="nav-group-label nav-group-label-org" title={membership.orgName}>
-                {membership.orgName}
-              </div>
-              <NavItem to={`/orgs/${membership.orgId}/audit`} icon={<ScrollIcon />} testId="nav-audit">
-                Audit log
-              </NavItem>
-            </div>
-          ))}
+          {me && currentOrgId ? <OrganisationNav me={me} orgId={currentOrgId} /> : null}
           {me ? (
             <div className="nav-group" data-testid="nav-account">
               <div className="nav-group-label">Account</div>
+              <NavItem
+                to="/invitations"
+                icon={<MailIcon />}
+                testId="nav-invitations"
+                trailing={<InvitationsNavCount />}
+              >
+                Invitations
+              </NavItem>
               <NavItem to="/account/security" icon={<ShieldIcon />} testId="nav-security">
                 Security
               </NavItem>
               <NavItem to="/account/sessions" icon={<MonitorIcon />} testId="nav-sessions">
                 Sessions
+              </NavItem>
+            </div>
+          ) : null}
+          {me?.platformAdmin ? (
+            <div className="nav-group" data-testid="nav-admin">
+              <div className="nav-group-label">Administration</div>
+              <NavItem to="/admin" icon={<BuildingIcon />} testId="nav-admin-console">
+                Admin console
               </NavItem>
             </div>
           ) : null}

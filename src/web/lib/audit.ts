@@ -1,7 +1,7 @@
 import { infiniteQueryOptions } from '@tanstack/react-query';
 import { auditEventListSchema } from '../../contracts/audit.ts';
 import { switchOrganisation } from './account.ts';
-import { ApiError } from './api.ts';
+import { inOrganisation } from './organisation-scope.ts';
 import { ACCOUNT_KEY } from './queries.ts';
 import { activeOrganisation, apiCall, ensureFreshSession } from './session.ts';
 
@@ -10,6 +10,9 @@ export interface AuditFilters {
   /** An action prefix as typed (`session.`), or an exact action. */
   action: string;
   actor: string;
+  /** The target's type (`user`, `session`…) and, optionally, its id. */
+  targetType: string;
+  targetId: string;
   range: AuditRange;
   /** `datetime-local` values (local time) for the custom range. */
   from: string;
@@ -30,6 +33,7 @@ export function isAuditRange(value: string | null): value is AuditRange {
 }
 
 export const ACTION_PATTERN = /^[a-z0-9_.*]{1,100}$/;
+const TARGET_TYPE_PATTERN = /^[a-z0-9_.-]{1,100}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function filtersFromSearch(params: URLSearchParams): AuditFilters {
@@ -37,6 +41,8 @@ export function filtersFromSearch(params: URLSearchParams): AuditFilters {
   return {
     action: params.get('action') ?? '',
     actor: params.get('actor') ?? '',
+    targetType: params.get('targetType') ?? '',
+    targetId: params.get('targetId') ?? '',
     range: isAuditRange(range) ? range : 'all',
     from: params.get('from') ?? '',
     to: params.get('to') ?? '',
@@ -47,6 +53,8 @@ export function filtersToSearch(filters: AuditFilters): URLSearchParams {
   const params = new URLSearchParams();
   if (filters.action) params.set('action', filters.action);
   if (filters.actor) params.set('actor', filters.actor);
+  if (filters.targetType) params.set('targetType', filters.targetType);
+  if (filters.targetId) params.set('targetId', filters.targetId);
   if (filters.range !== 'all') params.set('range', filters.range);
   if (filters.range === 'custom') {
     if (filters.from) params.set('from', filters.from);
@@ -56,8 +64,10 @@ export function filtersToSearch(filters: AuditFilters): URLSearchParams {
 }
 
 /** What is wrong with the filters, by field, before anything is sent. */
-export function validateFilters(filters: AuditFilters): Partial<Record<'action' | 'actor' | 'range', string>> {
-  const errors: Partial<Record<'action' | 'actor' | 'range', string>> = {};
+export type AuditFilterField = 'action' | 'actor' | 'targetType' | 'targetId' | 'range';
+
+export function validateFilters(filters: AuditFilters): Partial<Record<AuditFilterField, string>> {
+  const errors: Partial<Record<AuditFilterField, string>> = {};
   const action = filters.action.trim();
   if (action && !ACTION_PATTERN.test(action)) {
     errors.action = 'Use lowercase letters, digits, dots and underscores, like “session.” or “mfa.enrolled”.';
@@ -65,6 +75,13 @@ export function validateFilters(filters: AuditFilters): Partial<Record<'action' 
   if (filters.actor.trim() && !UUID_PATTERN.test(filters.actor.trim())) {
     errors.actor = 'Paste a user ID (a UUID), or pick an actor from the table.';
   }
+  if (filters.targetType.trim() && !TARGET_TYPE_PATTERN.test(filters.targetType.trim())) {
+    errors.targetType = 'Use lowercase letters, digits and underscores, like “user” or “session”.';
+  }
+  if (filters.targetId.trim() && !filters.targetType.trim()) {
+    errors.targetType = 'Choose the target’s type too, like “user”.';
+  }
+  if (filters.targetId.trim().length > 200) errors.targetId = 'Use at most 200 characters.';
   if (filters.range === 'custom' && filters.from && filters.to && Date.parse(filters.from) >= Date.parse(filters.to)) {
     errors.range = 'The start must be before the end.';
   }
@@ -78,6 +95,8 @@ export function apiQuery(filters: AuditFilters, now: number): URLSearchParams {
   // A prefix filter: what was typed, then anything (`session.` → `session.*`).
   if (action) params.set('action', action.endsWith('*') ? action : `${action}*`);
   if (filters.actor.trim()) params.set('actor', filters.actor.trim().toLowerCase());
+  if (filters.targetType.trim()) params.set('targetType', filters.targetType.trim());
+  if (filters.targetId.trim()) params.set('targetId', filters.targetId.trim());
   const span = auditRanges[filters.range].ms;
   if (span !== null) params.set('from', new Date(now - span).toISOString());
   if (filters.range === 'custom') {
@@ -89,41 +108,29 @@ export function apiQuery(filters: AuditFilters, now: number): URLSearchParams {
   return params;
 }
 
-/**
- * Organisation routes answer for the organisation the session's access token is scoped to (a
- * sign-in picks the first membership). Switch the session to this one first, unless this browser
- * already did; a 404 afterwards means the token was re-scoped elsewhere, so switch and retry once.
- */
-async function inOrganisation<T>(orgId: string, call: () => Promise<T>): Promise<T> {
-  let switched = false;
-  if (activeOrganisation() !== orgId) {
-    await switchOrganisation(orgId);
-    switched = true;
-  }
-  try {
-    return await call();
-  } catch (error) {
-    if (switched || !(error instanceof ApiError && error.is('not-found'))) throw error;
-    await switchOrganisation(orgId);
-    return call();
-  }
-}
-
 const PAGE_SIZE = 50;
 
-export function auditEventsQuery(orgId: string, filters: AuditFilters) {
+/** Whose audit chain: an organisation's (its admins), or the platform's (platform admins). */
+export type AuditScope = { kind: 'org'; orgId: string } | { kind: 'platform' };
+
+function scopeKey(scope: AuditScope): string {
+  return scope.kind === 'org' ? scope.orgId : 'platform';
+}
+
+function eventsPath(scope: AuditScope): string {
+  return scope.kind === 'org' ? `/api/orgs/${encodeURIComponent(scope.orgId)}/audit-events` : '/api/admin/audit-events';
+}
+
+export function auditEventsQuery(scope: AuditScope, filters: AuditFilters) {
   return infiniteQueryOptions({
-    queryKey: [ACCOUNT_KEY, 'audit', orgId, filters],
+    queryKey: [ACCOUNT_KEY, 'audit', scopeKey(scope), filters],
     queryFn: ({ pageParam, signal }) => {
       const params = apiQuery(filters, Date.now());
       params.set('limit', String(PAGE_SIZE));
       if (pageParam !== null) params.set('cursor', String(pageParam));
-      return inOrganisation(orgId, () =>
-        apiCall(`/api/orgs/${encodeURIComponent(orgId)}/audit-events?${params.toString()}`, {
-          parse: auditEventListSchema.parse,
-          signal,
-        }),
-      );
+      const call = () =>
+        apiCall(`${eventsPath(scope)}?${params.toString()}`, { parse: auditEventListSchema.parse, signal });
+      return scope.kind === 'org' ? inOrganisation(scope.orgId, call) : call();
     },
     initialPageParam: null as number | null,
     getNextPageParam: (lastPage) => lastPage.nextCursor,
@@ -132,14 +139,14 @@ export function auditEventsQuery(orgId: string, filters: AuditFilters) {
 }
 
 /** The export URL for the filters (a plain link: the browser sends the session cookie). */
-export function exportUrl(orgId: string, filters: AuditFilters, format: 'csv' | 'jsonl', now: number): string {
+export function exportUrl(scope: AuditScope, filters: AuditFilters, format: 'csv' | 'jsonl', now: number): string {
   const params = apiQuery(filters, now);
   params.set('format', format);
-  return `/api/orgs/${encodeURIComponent(orgId)}/audit-events/export?${params.toString()}`;
+  return `${eventsPath(scope)}/export?${params.toString()}`;
 }
 
 /** Before following an export link: a fresh access token, scoped to the organisation. */
-export async function prepareExport(orgId: string): Promise<void> {
+export async function prepareExport(scope: AuditScope): Promise<void> {
   await ensureFreshSession();
-  if (activeOrganisation() !== orgId) await switchOrganisation(orgId);
+  if (scope.kind === 'org' && activeOrganisation() !== scope.orgId) await switchOrganisation(scope.orgId);
 }

@@ -3,6 +3,7 @@ import { type FormEvent, Fragment, type MouseEvent, useId, useState } from 'reac
 import { Link, useParams, useSearchParams } from 'react-router';
 import type { AuditEventView } from '../../contracts/audit.ts';
 import type { MeResponse } from '../../contracts/identity.ts';
+import { roleHasPermission } from '../../contracts/permissions.ts';
 import { Alert, Field, FormError, TextInput } from '../components/forms.tsx';
 import {
   ArrowLeftIcon,
@@ -18,6 +19,7 @@ import { Badge, Card, ErrorState, PageHeader, Skeleton, type Tone } from '../com
 import {
   type AuditFilters,
   type AuditRange,
+  type AuditScope,
   auditEventsQuery,
   auditRanges,
   exportUrl,
@@ -41,9 +43,20 @@ function shortId(id: string): string {
   return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
 }
 
+const noFilters: AuditFilters = { action: '', actor: '', targetType: '', targetId: '', range: 'all', from: '', to: '' };
+const filterParams = new Set(['action', 'actor', 'targetType', 'targetId', 'range', 'from', 'to']);
+/** Target types the server records (the field accepts others). */
+const knownTargetTypes = ['user', 'session', 'organisation', 'invitation'];
+
+function isFiltered(filters: AuditFilters): boolean {
+  return Boolean(filters.action || filters.actor || filters.targetType || filters.targetId || filters.range !== 'all');
+}
+
 function FilterBar({ filters, onApply }: { filters: AuditFilters; onApply: (filters: AuditFilters) => void }) {
   const actionId = useId();
   const actorId = useId();
+  const targetTypeId = useId();
+  const targetIdId = useId();
   const rangeId = useId();
   const fromId = useId();
   const toId = useId();
@@ -54,9 +67,17 @@ function FilterBar({ filters, onApply }: { filters: AuditFilters; onApply: (filt
     event.preventDefault();
     const found = validateFilters(draft);
     setErrors(found);
-    if (Object.keys(found).length === 0) onApply({ ...draft, action: draft.action.trim(), actor: draft.actor.trim() });
+    if (Object.keys(found).length === 0) {
+      onApply({
+        ...draft,
+        action: draft.action.trim(),
+        actor: draft.actor.trim(),
+        targetType: draft.targetType.trim(),
+        targetId: draft.targetId.trim(),
+      });
+    }
   };
-  const active = Boolean(filters.action || filters.actor || filters.range !== 'all');
+  const active = isFiltered(filters);
   return (
     <form className="card filter-bar" onSubmit={submit} noValidate data-testid="audit-filters">
       <div className="filter-fields">
@@ -82,6 +103,36 @@ function FilterBar({ filters, onApply }: { filters: AuditFilters; onApply: (filt
             spellCheck={false}
             className="mono-input"
             data-testid="audit-filter-actor"
+          />
+        </Field>
+        <Field label="Target type" htmlFor={targetTypeId} error={errors.targetType}>
+          <TextInput
+            id={targetTypeId}
+            value={draft.targetType}
+            onChange={(event) => setDraft({ ...draft, targetType: event.target.value })}
+            placeholder="e.g. user"
+            invalid={Boolean(errors.targetType)}
+            spellCheck={false}
+            autoCapitalize="none"
+            list={`${targetTypeId}-types`}
+            data-testid="audit-filter-target-type"
+          />
+          <datalist id={`${targetTypeId}-types`}>
+            {knownTargetTypes.map((type) => (
+              <option key={type} value={type} />
+            ))}
+          </datalist>
+        </Field>
+        <Field label="Target ID" htmlFor={targetIdId} error={errors.targetId}>
+          <TextInput
+            id={targetIdId}
+            value={draft.targetId}
+            onChange={(event) => setDraft({ ...draft, targetId: event.target.value })}
+            placeholder="Any"
+            invalid={Boolean(errors.targetId)}
+            spellCheck={false}
+            className="mono-input"
+            data-testid="audit-filter-target-id"
           />
         </Field>
         <Field label="Time" htmlFor={rangeId} error={errors.range}>
@@ -133,7 +184,7 @@ function FilterBar({ filters, onApply }: { filters: AuditFilters; onApply: (filt
           <button
             type="button"
             className="button button-secondary"
-            onClick={() => onApply({ action: '', actor: '', range: 'all', from: '', to: '' })}
+            onClick={() => onApply(noFilters)}
             data-testid="audit-filter-clear"
           >
             <XIcon size={14} />
@@ -142,6 +193,36 @@ function FilterBar({ filters, onApply }: { filters: AuditFilters; onApply: (filt
         ) : null}
       </div>
     </form>
+  );
+}
+
+function TargetCell({
+  target,
+  onFilterTarget,
+}: {
+  target: AuditEventView['target'];
+  onFilterTarget: (type: string, id: string) => void;
+}) {
+  if (!target) return <span className="muted">—</span>;
+  return (
+    <div className="actor">
+      <button
+        type="button"
+        className="actor-chip"
+        onClick={() => onFilterTarget(target.type, target.id ?? '')}
+        title={
+          target.id ? `Show only events about ${target.type} ${target.id}` : `Show only events about a ${target.type}`
+        }
+        data-testid="audit-target"
+      >
+        <span>{target.type}</span>
+      </button>
+      {target.id ? (
+        <span className="table-sub mono" title={target.id}>
+          {shortId(target.id)}
+        </span>
+      ) : null}
+    </div>
   );
 }
 
@@ -219,10 +300,12 @@ function EventRow({
   event,
   me,
   onFilterActor,
+  onFilterTarget,
 }: {
   event: AuditEventView;
   me: MeResponse;
   onFilterActor: (userId: string) => void;
+  onFilterTarget: (type: string, id: string) => void;
 }) {
   const [open, setOpen] = useState(false);
   const detailsId = useId();
@@ -249,18 +332,7 @@ function EventRow({
           <ActorCell event={event} me={me} onFilterActor={onFilterActor} />
         </td>
         <td>
-          {event.target ? (
-            <>
-              <span>{event.target.type}</span>
-              {event.target.id ? (
-                <span className="table-sub mono" title={event.target.id}>
-                  {shortId(event.target.id)}
-                </span>
-              ) : null}
-            </>
-          ) : (
-            <span className="muted">—</span>
-          )}
+          <TargetCell target={event.target} onFilterTarget={onFilterTarget} />
         </td>
         <td className="align-right">
           <button
@@ -288,12 +360,12 @@ function EventRow({
 }
 
 function ExportButton({
-  orgId,
+  scope,
   filters,
   format,
   now,
 }: {
-  orgId: string;
+  scope: AuditScope;
   filters: AuditFilters;
   format: 'csv' | 'jsonl';
   now: number;
@@ -306,10 +378,10 @@ function ExportButton({
     event.preventDefault();
     const anchor = event.currentTarget;
     setError(null);
-    prepareExport(orgId).then(
+    prepareExport(scope).then(
       () => {
         const link = document.createElement('a');
-        link.href = exportUrl(orgId, filters, format, Date.now());
+        link.href = exportUrl(scope, filters, format, Date.now());
         link.download = anchor.download;
         document.body.append(link);
         link.click();
@@ -321,7 +393,7 @@ function ExportButton({
   return (
     <>
       <a
-        href={exportUrl(orgId, filters, format, now)}
+        href={exportUrl(scope, filters, format, now)}
         download={`vigil-audit.${format}`}
         className="button button-secondary"
         onClick={onClick}
@@ -335,28 +407,55 @@ function ExportButton({
   );
 }
 
-function AuditLog({ me, orgId, orgName }: { me: MeResponse; orgId: string; orgName: string }) {
+/**
+ * An audit chain with its filter bar, table and exports: an organisation's (the audit log page)
+ * or the platform's (the admin console). The filters live in the URL.
+ */
+export function AuditLog({
+  me,
+  scope,
+  eyebrow,
+  title = 'Audit log',
+  description,
+  header = true,
+}: {
+  me: MeResponse;
+  scope: AuditScope;
+  eyebrow?: string;
+  title?: string;
+  description: string;
+  /** False when the page around it has its own header: the exports go above the filters instead. */
+  header?: boolean;
+}) {
   const [searchParams, setSearchParams] = useSearchParams();
   const filters = filtersFromSearch(searchParams);
-  const query = useInfiniteQuery(auditEventsQuery(orgId, filters));
+  const query = useInfiniteQuery(auditEventsQuery(scope, filters));
   const events = query.data?.pages.flatMap((page) => page.items) ?? [];
-  const apply = (next: AuditFilters) => setSearchParams(filtersToSearch(next));
-  const filtered = Boolean(filters.action || filters.actor || filters.range !== 'all');
+  const apply = (next: AuditFilters) => {
+    // Other parameters of the page (e.g. the admin console's tab) stay as they are.
+    const params = filtersToSearch(next);
+    for (const [key, value] of searchParams) if (!filterParams.has(key)) params.set(key, value);
+    setSearchParams(params);
+  };
+  const filtered = isFiltered(filters);
+  const exports = (
+    <div className="export-group" aria-label="Export">
+      <span className="export-label">Export</span>
+      <ExportButton scope={scope} filters={filters} format="csv" now={query.dataUpdatedAt} />
+      <ExportButton scope={scope} filters={filters} format="jsonl" now={query.dataUpdatedAt} />
+    </div>
+  );
 
   return (
-    <div className="page" data-testid="audit-page">
-      <PageHeader
-        eyebrow={orgName}
-        title="Audit log"
-        description="A tamper-evident record of what happens in this organisation: who did what, when and from where. Newest first."
-        actions={
-          <div className="export-group" aria-label="Export">
-            <span className="export-label">Export</span>
-            <ExportButton orgId={orgId} filters={filters} format="csv" now={query.dataUpdatedAt} />
-            <ExportButton orgId={orgId} filters={filters} format="jsonl" now={query.dataUpdatedAt} />
-          </div>
-        }
-      />
+    <div className={header ? 'page' : 'stack'} data-testid="audit-page">
+      {header ? (
+        <PageHeader eyebrow={eyebrow} title={title} description={description} actions={exports} />
+      ) : (
+        <div className="subheader">
+          <p className="muted">{description}</p>
+          {exports}
+        </div>
+      )}
       {/* Keyed by the URL: an actor chip or the back button resets the form to what is applied. */}
       <FilterBar key={searchParams.toString()} filters={filters} onApply={apply} />
 
@@ -382,8 +481,8 @@ function AuditLog({ me, orgId, orgName }: { me: MeResponse; orgId: string; orgNa
           <div className="empty-title">{filtered ? 'No events match these filters' : 'No events yet'}</div>
           <p>
             {filtered
-              ? 'Try a shorter action prefix, another actor or a wider time range.'
-              : 'Actions in this organisation — sign-ins, role changes, exports — will appear here as they happen.'}
+              ? 'Try a shorter action prefix, another actor or target, or a wider time range.'
+              : 'Actions — sign-ins, role changes, exports — will appear here as they happen.'}
           </p>
         </div>
       ) : (
@@ -407,6 +506,7 @@ function AuditLog({ me, orgId, orgName }: { me: MeResponse; orgId: string; orgNa
                   event={event}
                   me={me}
                   onFilterActor={(actor) => apply({ ...filters, actor })}
+                  onFilterTarget={(targetType, targetId) => apply({ ...filters, targetType, targetId })}
                 />
               ))}
             </tbody>
@@ -472,7 +572,7 @@ export function AuditLogPage() {
       </div>
     );
   }
-  if (membership.role !== 'org_admin') {
+  if (!roleHasPermission(membership.role, 'audit:read')) {
     return (
       <div className="page" data-testid="audit-forbidden">
         <PageHeader eyebrow={membership.orgName} title="Audit log" />
@@ -487,5 +587,13 @@ export function AuditLogPage() {
       </div>
     );
   }
-  return <AuditLog key={orgId} me={me} orgId={orgId} orgName={membership.orgName} />;
+  return (
+    <AuditLog
+      key={orgId}
+      me={me}
+      scope={{ kind: 'org', orgId }}
+      eyebrow={membership.orgName}
+      description="A tamper-evident record of what happens in this organisation: who did what, when and from where. Newest first."
+    />
+  );
 }

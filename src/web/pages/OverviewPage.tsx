@@ -19,7 +19,9 @@ import {
   ShieldIcon,
   SignatureIcon,
   UsersIcon,
+  SettingsIcon,
 } from '../components/icons.tsx';
+import { PendingInvitationsBanner } from './InvitationsPage.tsx';
 import { Badge, ErrorState, PageHeader, Section, Skeleton } from '../components/ui.tsx';
 import { formatUptime } from '../lib/format.ts';
 import { databaseKindLabel, migrationsLabel } from '../lib/health.ts';
@@ -231,6 +233,10 @@ function Organisations({ me }: { me: MeResponse }) {
             <div className="org-id mono">{membership.orgId}</div>
           </div>
           <Badge tone={membership.role === 'org_admin' ? 'accent' : 'neutral'}>{roleLabels[membership.role]}</Badge>
+          <Link to={`/orgs/${membership.orgId}/settings`} className="button button-secondary button-sm">
+            <SettingsIcon size={13} />
+            Settings
+          </Link>
           {membership.role === 'org_admin' ? (
             <Link to={`/orgs/${membership.orgId}/audit`} className="button button-secondary button-sm">
               <ScrollIcon size={13} />
@@ -281,6 +287,7 @@ function SignedInIntro({ me }: { me: MeResponse }) {
           </Link>
         }
       />
+      <PendingInvitationsBanner />
       <SecurityNudge />
       <Section
         title="Your organisations"
