@@ -25,14 +25,9 @@ export async function resolveTokenSubject(
 ): Promise<TokenSubject | null> {
   // Memberships are visible to the member only (RLS reads app.user_id).
   await queryRows(transaction, sql`SELECT set_config('app.user_id', ${options.userId}, true)`);
-  const [user] = await transaction
-    .select({ platformAdmin: users.platformAdmin, suspendedAt: users.suspendedAt })
-    .from(users)
-    .where(eq(users.id, options.userId));
-  if (!user) return null;
-  const subject = { platformAdmin: user.platformAdmin, suspended: user.suspendedAt !== null };
-  if (user.platformAdmin && !options.amr.includes('otp')) return { ...subject, orgId: null, role: null };
-  const [membership] = await transaction
+  // The user and their first (or named) membership in one statement: refresh and sign-in both run
+  // this inside their transaction, and every round trip there is time the row locks are held.
+  const membership = transaction
     .select({ orgId: memberships.orgId, role: memberships.role })
     .from(memberships)
     .where(
@@ -41,6 +36,20 @@ export async function resolveTokenSubject(
         : eq(memberships.userId, options.userId),
     )
     .orderBy(asc(memberships.createdAt), asc(memberships.orgId))
-    .limit(1);
-  return { ...subject, orgId: membership?.orgId ?? null, role: membership?.role ?? null };
+    .limit(1)
+    .as('membership');
+  const [row] = await transaction
+    .select({
+      platformAdmin: users.platformAdmin,
+      suspendedAt: users.suspendedAt,
+      orgId: membership.orgId,
+      role: membership.role,
+    })
+    .from(users)
+    .leftJoin(membership, sql`true`)
+    .where(eq(users.id, options.userId));
+  if (!row) return null;
+  const subject = { platformAdmin: row.platformAdmin, suspended: row.suspendedAt !== null };
+  if (row.platformAdmin && !options.amr.includes('otp')) return { ...subject, orgId: null, role: null };
+  return { ...subject, orgId: row.orgId ?? null, role: row.role ?? null };
 }
