@@ -26,6 +26,12 @@ export const sealedColumns: readonly SealedColumn[] = [
   { table: 'mfa_totp', column: 'secret_sealed', idColumn: 'user_id', orgColumn: null },
   // HMAC key of the user's recovery code hashes: without it a dump cannot even test guesses.
   { table: 'mfa_totp', column: 'recovery_code_key_sealed', idColumn: 'user_id', orgColumn: null },
+  // Webhook signing secrets (current, and previous during a rotation's grace period): whoever
+  // holds one can forge deliveries the receiver trusts.
+  { table: 'webhook_endpoints', column: 'secret_sealed', idColumn: 'id', orgColumn: 'org_id' },
+  { table: 'webhook_endpoints', column: 'previous_secret_sealed', idColumn: 'id', orgColumn: 'org_id' },
+  // Custom headers sent to a receiver: often its API key.
+  { table: 'webhook_endpoints', column: 'custom_headers_sealed', idColumn: 'id', orgColumn: 'org_id' },
 ];
 
 /**
@@ -43,6 +49,9 @@ export const notSecretColumns: Readonly<Record<string, string>> = {
   'refresh_tokens.token_hash': 'SHA-256 of a 256-bit random refresh token: infeasible to invert, safe to store',
   'recovery_codes.code_hash':
     'HMAC-SHA256 of a 60-bit random recovery code under a per-user key sealed in mfa_totp: a dump alone cannot test guesses, and 2^60 guesses are out of reach online (lockout) and offline (keyed)',
+  'webhook_endpoints.secret_hint':
+    'the last four base64 characters of a 256-bit secret (24 bits): identifies it, cannot recreate it',
+  'webhook_endpoints.previous_secret_expires_at': 'a timestamp (end of the rotation grace period), not a secret',
   'mfa_challenges.token_hash':
     'SHA-256 of a 256-bit random sign-in challenge token (5-minute, single use): infeasible to invert',
 };
