@@ -44,7 +44,8 @@ export async function readEndpointHealth(
             AND (d.last_status_code IS NULL OR d.last_status_code NOT BETWEEN 200 AND 299)
           ORDER BY d.last_attempt_at DESC LIMIT 1) f ON true
       WHERE e.org_id = $1::uuid AND e.id = ANY($2::uuid[])`,
-    [options.orgId, options.endpointIds, since],
+    // A Postgres array literal: the drizzle adapter would spread a JS array into separate parameters.
+    [options.orgId, `{${options.endpointIds.join(',')}}`, since],
   );
   return new Map(
     rows.map((row) => {

@@ -108,11 +108,13 @@ export function webhookRoutes(dependencies: {
         responses: { 201: createdWebhookEndpointSchema },
       },
       handler: async ({ orgId, body, tenant, audit, reply }) => {
-        const created = await tenant((transaction) =>
-          createWebhookEndpoint(context(orgId as string, transaction), body),
-        );
-        audit.target('webhook_endpoint', created.endpoint.id);
-        audit.metadata({ url: created.endpoint.url, eventTypes: created.endpoint.eventTypes });
+        // The audit event is written when the transaction commits: name the target inside it.
+        const created = await tenant(async (transaction) => {
+          const result = await createWebhookEndpoint(context(orgId as string, transaction), body);
+          audit.target('webhook_endpoint', result.endpoint.id);
+          audit.metadata({ url: result.endpoint.url, eventTypes: result.endpoint.eventTypes });
+          return result;
+        });
         reply.code(201);
         return created;
       },
@@ -138,10 +140,11 @@ export function webhookRoutes(dependencies: {
       schema: { params: endpointParams, body: updateWebhookEndpointSchema, responses: { 200: webhookEndpointSchema } },
       handler: async ({ orgId, params, body, tenant, audit }) => {
         audit.target('webhook_endpoint', params.endpointId);
-        const updated = await tenant((transaction) =>
-          updateWebhookEndpoint(context(orgId as string, transaction), params.endpointId, body),
-        );
-        audit.metadata({ changed: updated.changed, ...(body.status ? { status: body.status } : {}) });
+        const updated = await tenant(async (transaction) => {
+          const result = await updateWebhookEndpoint(context(orgId as string, transaction), params.endpointId, body);
+          audit.metadata({ changed: result.changed, ...(body.status ? { status: body.status } : {}) });
+          return result;
+        });
         return updated.endpoint;
       },
     }),
@@ -171,11 +174,11 @@ export function webhookRoutes(dependencies: {
       schema: { params: endpointParams, responses: { 200: rotatedWebhookSecretSchema } },
       handler: async ({ orgId, params, tenant, audit }) => {
         audit.target('webhook_endpoint', params.endpointId);
-        const rotated = await tenant((transaction) =>
-          rotateWebhookSecret(context(orgId as string, transaction), params.endpointId),
-        );
-        audit.metadata({ previousSecretValidUntil: rotated.previousSecretValidUntil });
-        return rotated;
+        return tenant(async (transaction) => {
+          const rotated = await rotateWebhookSecret(context(orgId as string, transaction), params.endpointId);
+          audit.metadata({ previousSecretValidUntil: rotated.previousSecretValidUntil });
+          return rotated;
+        });
       },
     }),
     defineRoute({
@@ -192,7 +195,7 @@ export function webhookRoutes(dependencies: {
           const endpoint = await findWebhookEndpoint(context(orgId as string, transaction), params.endpointId);
           if (endpoint.status !== 'active')
             throw new AppError('conflict', `The endpoint is ${endpoint.status}; enable it to send a test event.`);
-          return enqueueWebhookEvent(
+          const result = await enqueueWebhookEvent(
             { transaction, clock: dependencies.clock },
             {
               orgId: orgId as string,
@@ -201,10 +204,11 @@ export function webhookRoutes(dependencies: {
               onlyEndpointId: params.endpointId,
             },
           );
+          audit.metadata({ messageId: result.messageId });
+          return result;
         });
         const deliveryId = queued.deliveryIds[0];
         if (!deliveryId) throw new AppError('conflict', 'The endpoint is not active.');
-        audit.metadata({ messageId: queued.messageId });
         reply.code(202);
         return { messageId: queued.messageId, deliveryId };
       },
@@ -270,10 +274,15 @@ export function webhookRoutes(dependencies: {
       },
       handler: async ({ orgId, params, body, tenant, audit, reply }) => {
         audit.target('webhook_endpoint', params.endpointId);
-        const recovered = await tenant((transaction) =>
-          recoverWebhookDeliveries(context(orgId as string, transaction), params.endpointId, new Date(body.since)),
-        );
-        audit.metadata({ since: body.since, requeued: recovered.requeued });
+        const recovered = await tenant(async (transaction) => {
+          const result = await recoverWebhookDeliveries(
+            context(orgId as string, transaction),
+            params.endpointId,
+            new Date(body.since),
+          );
+          audit.metadata({ since: body.since, requeued: result.requeued });
+          return result;
+        });
         reply.code(202);
         return recovered;
       },
