@@ -111,10 +111,15 @@ export function createDeliverWebhookHandler(dependencies: DeliverWebhookDependen
         messageId: delivery.messageId,
         body: found.body,
         secrets,
-        customHeaders: await openCustomHeaders(
-          keyring,
-          { orgId: payload.orgId, endpointId: endpoint.id },
-          endpoint.customHeadersSealed,
+        // Lower-cased, so a custom header can never shadow one of ours under another spelling.
+        customHeaders: Object.fromEntries(
+          Object.entries(
+            await openCustomHeaders(
+              keyring,
+              { orgId: payload.orgId, endpointId: endpoint.id },
+              endpoint.customHeadersSealed,
+            ),
+          ).map(([name, value]) => [name.toLowerCase(), value]),
         ),
       };
     });
