@@ -8,7 +8,7 @@ export type ReceivedWebhook = { headers: IncomingHttpHeaders; body: string; path
  * and http opt-in). `respond` decides each answer; by default 204.
  */
 export async function startWebhookReceiver(
-  respond: (request: ReceivedWebhook, response: ServerResponse) => void | Promise<void> = (_request, response) => {
+  respond: (request: ReceivedWebhook, response: ServerResponse) => unknown = (_request, response) => {
     response.writeHead(204).end();
   },
 ) {
