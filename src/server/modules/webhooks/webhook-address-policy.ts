@@ -13,8 +13,13 @@ METADATA_ADDRESSES.addAddress('169.254.170.2', 'ipv4'); // AWS ECS task metadata
 METADATA_ADDRESSES.addAddress('100.100.100.200', 'ipv4'); // Alibaba Cloud
 METADATA_ADDRESSES.addAddress('fd00:ec2::254', 'ipv6'); // AWS over IPv6
 
-/** Not public: loopback, private, link-local, CGNAT, multicast, documentation, reserved, transition. */
-const NON_PUBLIC = new BlockList();
+/*
+ * Not public: loopback, private, link-local, CGNAT, multicast, documentation, reserved, transition.
+ * Two lists: node's BlockList matches IPv4 addresses against IPv6 rules through their mapped form,
+ * so ::ffff:0:0/96 in a shared list would block every IPv4 address.
+ */
+const NON_PUBLIC_V4 = new BlockList();
+const NON_PUBLIC_V6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8], // "this network"
   ['10.0.0.0', 8], // private
@@ -32,7 +37,7 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
 ] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+  NON_PUBLIC_V4.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
@@ -49,7 +54,7 @@ for (const [network, prefix] of [
   ['fec0::', 10], // site-local (deprecated)
   ['ff00::', 8], // multicast
 ] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+  NON_PUBLIC_V6.addSubnet(network, prefix, 'ipv6');
 
 export type AddressVerdict = { allowed: true } | { allowed: false; reason: string };
 
@@ -75,7 +80,8 @@ export function checkWebhookAddress(address: string, allowlist: BlockList | null
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (METADATA_ADDRESSES.check(address, type))
     return { allowed: false, reason: 'the metadata address is never allowed' };
-  if (!NON_PUBLIC.check(address, type)) return { allowed: true };
+  const nonPublic = family === 4 ? NON_PUBLIC_V4.check(address, 'ipv4') : NON_PUBLIC_V6.check(address, 'ipv6');
+  if (!nonPublic) return { allowed: true };
   // IPv4-mapped addresses are matched against IPv4 ranges too, so 10.0.0.0/8 covers ::ffff:10.x.
   if (allowlist?.check(address, type)) return { allowed: true };
   return { allowed: false, reason: `${address} is not a public address` };
