@@ -15,6 +15,8 @@ import { SessionsPage } from './pages/SessionsPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { SignUpPage } from './pages/SignUpPage.tsx';
 import { StatusPage } from './pages/StatusPage.tsx';
+import { WebhookEndpointPage } from './pages/WebhookEndpointPage.tsx';
+import { WebhooksPage } from './pages/WebhooksPage.tsx';
 
 const handle = (crumb: RouteHandle['crumb']): RouteHandle => ({ crumb });
 
@@ -70,6 +72,14 @@ export const router = createBrowserRouter([
                 ],
               },
               { path: 'orgs/:orgId/audit', element: <AuditLogPage />, handle: handle('Audit log') },
+              {
+                path: 'orgs/:orgId/webhooks',
+                handle: handle('Webhooks'),
+                children: [
+                  { index: true, element: <WebhooksPage /> },
+                  { path: ':endpointId', element: <WebhookEndpointPage />, handle: handle('Endpoint') },
+                ],
+              },
             ],
           },
           { path: 'dev/mailbox', element: <DevMailboxPage />, handle: handle('Dev mailbox') },

@@ -13,6 +13,7 @@ import {
   InboxIcon,
   LogInIcon,
   MonitorIcon,
+  PlugIcon,
   ScrollIcon,
   ShieldIcon,
   VigilMark,
@@ -160,7 +161,8 @@ function TopBarHealth() {
 export function Sidebar() {
   const { data: me, isPending } = useQuery(meQuery);
   const devMailbox = useDevMailboxVisible();
-  const adminOrgs = (me?.memberships ?? []).filter((membership) => membership.role === 'org_admin');
+  // Organisations where the caller manages something: audit log (admins), webhooks (builders too).
+  const adminOrgs = (me?.memberships ?? []).filter((membership) => membership.role !== 'viewer');
   return (
     <aside className="sidebar" aria-label="Main">
       <div className="sidebar-inner">
@@ -180,8 +182,13 @@ export function Sidebar() {
               <div className="nav-group-label nav-group-label-org" title={membership.orgName}>
                 {membership.orgName}
               </div>
-              <NavItem to={`/orgs/${membership.orgId}/audit`} icon={<ScrollIcon />} testId="nav-audit">
-                Audit log
+              {membership.role === 'org_admin' ? (
+                <NavItem to={`/orgs/${membership.orgId}/audit`} icon={<ScrollIcon />} testId="nav-audit">
+                  Audit log
+                </NavItem>
+              ) : null}
+              <NavItem to={`/orgs/${membership.orgId}/webhooks`} icon={<PlugIcon />} testId="nav-webhooks">
+                Webhooks
               </NavItem>
             </div>
           ))}

@@ -94,7 +94,7 @@ export function apiQuery(filters: AuditFilters, now: number): URLSearchParams {
  * sign-in picks the first membership). Switch the session to this one first, unless this browser
  * already did; a 404 afterwards means the token was re-scoped elsewhere, so switch and retry once.
  */
-async function inOrganisation<T>(orgId: string, call: () => Promise<T>): Promise<T> {
+export async function inOrganisation<T>(orgId: string, call: () => Promise<T>): Promise<T> {
   let switched = false;
   if (activeOrganisation() !== orgId) {
     await switchOrganisation(orgId);

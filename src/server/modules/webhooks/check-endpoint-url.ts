@@ -13,7 +13,7 @@ export async function checkEndpointUrl(url: string, policy: WebhookUrlPolicy): P
     if (!(error instanceof WebhookUrlRejected)) throw error;
     if (error.kind === 'dns') return new URL(url).toString();
     throw new AppError('validation-failed', 'The endpoint URL is not allowed.', {
-      errors: [{ pointer: '/url', message: error.message }],
+      errors: [{ pointer: '/body/url', message: error.message }],
     });
   }
 }

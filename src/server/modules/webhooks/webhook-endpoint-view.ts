@@ -17,7 +17,7 @@ const iso = (value: Date | string | null) => (value === null ? null : new Date(v
 
 /**
  * Health of the given endpoints over the last 7 days: success rate of finished deliveries, how
- * many are pending, and the latest success and failure (from the attempt log).
+ * many are pending, and the latest successful and failed attempt.
  */
 export async function readEndpointHealth(
   query: SqlQuery,
@@ -33,16 +33,18 @@ export async function readEndpointHealth(
                AND d.created_at >= $3::timestamptz AND d.state = 'succeeded') AS succeeded,
             (SELECT count(*) FROM webhook_deliveries d WHERE d.org_id = e.org_id AND d.endpoint_id = e.id
                AND d.state = 'pending') AS pending,
-            (SELECT max(d.last_attempt_at) FROM webhook_deliveries d WHERE d.org_id = e.org_id AND d.endpoint_id = e.id
-               AND d.last_status_code BETWEEN 200 AND 299) AS last_success_at,
-            f.last_attempt_at AS last_failure_at, f.last_status_code AS last_failure_status,
-            f.last_error_class AS last_failure_class
+            (SELECT max(a.started_at) FROM webhook_attempts a JOIN webhook_deliveries d
+                ON d.org_id = a.org_id AND d.id = a.delivery_id
+              WHERE a.org_id = e.org_id AND d.endpoint_id = e.id AND a.status_code BETWEEN 200 AND 299) AS last_success_at,
+            f.started_at AS last_failure_at, f.status_code AS last_failure_status,
+            f.error_class AS last_failure_class
        FROM webhook_endpoints e
        LEFT JOIN LATERAL (
-         SELECT d.last_attempt_at, d.last_status_code, d.last_error_class FROM webhook_deliveries d
-          WHERE d.org_id = e.org_id AND d.endpoint_id = e.id AND d.last_attempt_at IS NOT NULL
-            AND (d.last_status_code IS NULL OR d.last_status_code NOT BETWEEN 200 AND 299)
-          ORDER BY d.last_attempt_at DESC LIMIT 1) f ON true
+         SELECT a.started_at, a.status_code, a.error_class FROM webhook_attempts a JOIN webhook_deliveries d
+             ON d.org_id = a.org_id AND d.id = a.delivery_id
+          WHERE a.org_id = e.org_id AND d.endpoint_id = e.id
+            AND (a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299)
+          ORDER BY a.started_at DESC LIMIT 1) f ON true
       WHERE e.org_id = $1::uuid AND e.id = ANY($2::uuid[])`,
     // A Postgres array literal: the drizzle adapter would spread a JS array into separate parameters.
     [options.orgId, `{${options.endpointIds.join(',')}}`, since],

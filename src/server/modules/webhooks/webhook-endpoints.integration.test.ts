@@ -110,7 +110,7 @@ describe(`webhook endpoints API (${testDatabaseKind})`, () => {
       expect(response.status, url).toBe(400);
       const problem = response.json() as { type: string; errors: { pointer: string; message: string }[] };
       expect(problem.type).toMatch(/validation-failed$/);
-      expect(problem.errors[0]?.pointer).toBe('/url');
+      expect(problem.errors[0]?.pointer).toBe('/body/url');
       expect(problem.errors[0]?.message).toMatch(message);
     }
   });
