@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Clock } from '../../platform/clock.ts';
@@ -276,10 +276,18 @@ export function createDeliverWebhookHandler(dependencies: DeliverWebhookDependen
         );
       }
       if (succeeded) {
+        // Only when a failure streak ends: an unconditional update would make every delivery to
+        // the endpoint queue on its row lock.
         await transaction
           .update(webhookEndpoints)
           .set({ failingSince: null })
-          .where(and(eq(webhookEndpoints.orgId, payload.orgId), eq(webhookEndpoints.id, prepared.endpointId)));
+          .where(
+            and(
+              eq(webhookEndpoints.orgId, payload.orgId),
+              eq(webhookEndpoints.id, prepared.endpointId),
+              isNotNull(webhookEndpoints.failingSince),
+            ),
+          );
         return null;
       }
       const [endpoint] = await transaction
