@@ -1,8 +1,10 @@
 // Endpoints API: who may manage endpoints, the secret shown once and sealed at rest, rotation,
 // save-time URL policy, and another organisation's endpoints staying invisible.
+import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../../../../test/helpers/test-database.ts';
 import { startWebhookTestServer, type WebhookTestServer } from './test-doubles/webhook-test-setup.ts';
+import { webhookTables } from './webhook-tables.ts';
 
 let t: WebhookTestServer;
 const base = () => `/api/orgs/${t.orgId}/webhooks/endpoints`;
@@ -167,5 +169,31 @@ describe(`webhook endpoints API (${testDatabaseKind})`, () => {
       'webhook.endpoint_updated',
       'webhook.endpoint_deleted',
     ]);
+  });
+
+  it('declares exactly the columns, types and nullability migration 0007 creates', async () => {
+    const normalise = (type: string) =>
+      ({ timestamptz: 'timestamp with time zone', int4: 'integer', _text: 'text[]' })[type] ?? type;
+    for (const table of Object.values(webhookTables)) {
+      const config = getTableConfig(table);
+      const columns = await t.server.testDatabase.adminQuery<{
+        column_name: string;
+        udt_name: string;
+        is_nullable: string;
+      }>(
+        "SELECT column_name, udt_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY column_name",
+        [config.name],
+      );
+      const declared = config.columns
+        .map((column) => ({ name: column.name, type: column.getSQLType(), nullable: !column.notNull }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      expect(declared, config.name).toEqual(
+        columns.map((column) => ({
+          name: column.column_name,
+          type: normalise(column.udt_name),
+          nullable: column.is_nullable === 'YES',
+        })),
+      );
+    }
   });
 });
