@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { MasterKeyError, readMasterKeyFile } from './platform/crypto/master-key.ts';
@@ -83,6 +84,22 @@ const environmentSchema = z.object({
   VIGIL_OIDC_PROVIDERS: z.string().optional(),
   /** Development and tests only: allow http:// issuers (a local provider double). Refused in production. */
   VIGIL_SSO_ALLOW_HTTP_ISSUERS: booleanFlag.optional(),
+  /** Development only: let webhook endpoints use http:// (production refuses it). */
+  VIGIL_WEBHOOK_ALLOW_HTTP: booleanFlag.optional(),
+  /** Comma-separated CIDRs of internal receivers webhooks may reach (self-hosting); metadata stays blocked. */
+  VIGIL_WEBHOOK_ALLOWED_CIDRS: z.string().optional(),
+  VIGIL_WEBHOOK_ROTATION_GRACE_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+  VIGIL_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** Deliveries one process runs at once, and of those, at most this many to one endpoint. */
+  VIGIL_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  VIGIL_WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Sustained deliveries per second to one endpoint (per process); bursts up to twice that. */
+  VIGIL_WEBHOOK_ENDPOINT_RATE: z.coerce.number().min(0.1).max(10_000).default(50),
+  VIGIL_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 
 /** One OpenID Connect provider users may sign in with (Google is one with a fixed id). */
@@ -191,6 +208,17 @@ export type Config = Readonly<{
   mail: Readonly<{ smtpUrl: string | null; from: string }>;
   /** Sign-in with Google / OpenID Connect providers (none configured: no SSO buttons). */
   sso: Readonly<{ providers: readonly SsoProviderConfig[]; allowHttpIssuers: boolean }>;
+  /** Outbound webhooks: egress policy, rotation grace, delivery timeouts and concurrency. */
+  webhooks: Readonly<{
+    allowHttp: boolean;
+    allowedCidrs: readonly string[];
+    rotationGraceHours: number;
+    timeoutMs: number;
+    concurrency: number;
+    endpointConcurrency: number;
+    endpointRatePerSecond: number;
+    pollIntervalMs: number;
+  }>;
   version: string;
 }>;
 
@@ -291,6 +319,19 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       problems.push('VIGIL_SSO_ALLOW_HTTP_ISSUERS: development and tests only; production issuers use https://');
     if (ssoProviders.length > 0 && !env.VIGIL_PUBLIC_URL)
       problems.push('VIGIL_PUBLIC_URL: required in production with SSO providers (it makes the redirect URI)');
+    if (env.VIGIL_WEBHOOK_ALLOW_HTTP)
+      problems.push('VIGIL_WEBHOOK_ALLOW_HTTP: production sends webhooks over https only');
+  }
+  const webhookCidrs = (env.VIGIL_WEBHOOK_ALLOWED_CIDRS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const cidr of webhookCidrs) {
+    const [network = '', prefix] = cidr.split('/');
+    const family = isIP(network);
+    const bits = prefix === undefined ? null : Number(prefix);
+    if (family === 0 || (bits !== null && !(Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128))))
+      problems.push(`VIGIL_WEBHOOK_ALLOWED_CIDRS: ${cidr} is not a CIDR (e.g. 10.20.0.0/16)`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -333,6 +374,16 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     sso: Object.freeze({
       providers: Object.freeze(ssoProviders.map((provider) => Object.freeze(provider))),
       allowHttpIssuers: env.VIGIL_SSO_ALLOW_HTTP_ISSUERS ?? false,
+    }),
+    webhooks: Object.freeze({
+      allowHttp: env.VIGIL_WEBHOOK_ALLOW_HTTP ?? false,
+      allowedCidrs: Object.freeze(webhookCidrs),
+      rotationGraceHours: env.VIGIL_WEBHOOK_ROTATION_GRACE_HOURS,
+      timeoutMs: env.VIGIL_WEBHOOK_TIMEOUT_MS,
+      concurrency: env.VIGIL_WEBHOOK_CONCURRENCY,
+      endpointConcurrency: env.VIGIL_WEBHOOK_ENDPOINT_CONCURRENCY,
+      endpointRatePerSecond: env.VIGIL_WEBHOOK_ENDPOINT_RATE,
+      pollIntervalMs: env.VIGIL_WEBHOOK_POLL_MS,
     }),
     version: readVersion(),
   });

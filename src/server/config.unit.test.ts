@@ -95,4 +95,30 @@ describe('configuration', () => {
   it('requires TLS_CERT and TLS_KEY together', () => {
     expect(problemsOf({ TLS_CERT: '/tmp/cert.pem' })).toEqual([expect.stringMatching(/TLS_CERT and TLS_KEY/)]);
   });
+
+  it('sends webhooks over https only by default, and refuses the http opt-in in production', () => {
+    const defaults = loadConfig({}).webhooks;
+    expect(defaults).toMatchObject({ allowHttp: false, allowedCidrs: [], rotationGraceHours: 24, timeoutMs: 15_000 });
+    expect(loadConfig({ VIGIL_WEBHOOK_ALLOW_HTTP: 'true' }).webhooks.allowHttp).toBe(true);
+    const production = {
+      NODE_ENV: 'production',
+      VIGIL_MASTER_KEY: strongKey,
+      TRUST_PROXY: 'true',
+      DATABASE_URL: 'postgres://app@db/vigil',
+    };
+    expect(loadConfig(production).webhooks.allowHttp).toBe(false);
+    expect(problemsOf({ ...production, VIGIL_WEBHOOK_ALLOW_HTTP: 'true' })).toEqual([
+      expect.stringMatching(/VIGIL_WEBHOOK_ALLOW_HTTP/),
+    ]);
+  });
+
+  it('parses the webhook CIDR allowlist and reports bad entries', () => {
+    expect(
+      loadConfig({ VIGIL_WEBHOOK_ALLOWED_CIDRS: '10.20.0.0/16, fd00::/8,192.168.1.5' }).webhooks.allowedCidrs,
+    ).toEqual(['10.20.0.0/16', 'fd00::/8', '192.168.1.5']);
+    expect(problemsOf({ VIGIL_WEBHOOK_ALLOWED_CIDRS: '10.0.0.0/40,intranet' })).toEqual([
+      expect.stringMatching(/10\.0\.0\.0\/40/),
+      expect.stringMatching(/intranet/),
+    ]);
+  });
 });

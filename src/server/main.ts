@@ -45,6 +45,13 @@ import { createMemoryRateLimitStore } from './platform/rate-limit/memory-store.t
 import { createRateLimiter, type RateLimitPolicies } from './platform/rate-limit/rate-limiter.ts';
 import type { RateLimitStore } from './platform/rate-limit/rate-limit-store.ts';
 import { createRedisRateLimitStore } from './platform/rate-limit/redis-store.ts';
+import { createWebhooks, type Webhooks } from './modules/webhooks/create-webhooks.ts';
+import {
+  createWebhookPurgeJobHandler,
+  WEBHOOK_PURGE_JOB_KIND,
+  WEBHOOK_PURGE_SCHEDULE,
+} from './modules/webhooks/purge-webhook-history.ts';
+import type { ResolveHost } from './modules/webhooks/webhook-url-policy.ts';
 
 export type Vigil = {
   config: Config;
@@ -57,6 +64,7 @@ export type Vigil = {
   keyring: Keyring;
   routes: readonly AnyRouteDefinition[];
   identity: Identity;
+  webhooks: Webhooks;
   /** Listens on config.host:config.port (and the HTTP→HTTPS redirect port); resolves to the base URL. */
   listen(): Promise<string>;
   /** Re-reads TLS_CERT/TLS_KEY into the running server: new handshakes use them, open connections stay. */
@@ -84,6 +92,8 @@ export type VigilOptions = {
   withoutIdentityRoutes?: boolean;
   /** Extra routes, e.g. test-only routes exercising the pipeline. */
   extraRoutes?: AnyRouteDefinition[];
+  /** DNS for webhook receivers (tests simulate private and rebinding names). */
+  webhookResolveHost?: ResolveHost;
 };
 
 /** Job handlers of every module, by kind, and the recurring jobs. Modules add theirs here as they land. */
@@ -105,12 +115,14 @@ export function backgroundJobs(dependencies: {
         ...dependencies.identity.sessions.dependencies,
         log: dependencies.logger,
       }),
+      [WEBHOOK_PURGE_JOB_KIND]: createWebhookPurgeJobHandler(dependencies),
     },
     schedules: [
       ...(dependencies.config.backup.intervalHours > 0
         ? [{ ...DAILY_BACKUP_SCHEDULE, everyMs: dependencies.config.backup.intervalHours * 3_600_000 }]
         : []),
       SESSION_MAINTENANCE_SCHEDULE,
+      WEBHOOK_PURGE_SCHEDULE,
     ],
   };
 }
@@ -156,6 +168,14 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         identity.sessions.invalidate({ orgId: change.orgId, ...(change.userId ? { userId: change.userId } : {}) });
       else if (change.userId) identity.sessions.invalidate({ userId: change.userId });
     };
+    const webhooks = createWebhooks({
+      config,
+      database,
+      keyring,
+      clock,
+      log: logger,
+      ...(options.webhookResolveHost ? { resolveHost: options.webhookResolveHost } : {}),
+    });
     const routes: AnyRouteDefinition[] = [];
     routes.push(
       ...systemRoutes({
@@ -188,6 +208,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       }),
       ...dealRoutes(),
       ...auditRoutes(),
+      ...webhooks.routes,
       ...(options.extraRoutes ?? []),
       ...webAppRoutes(options.staticFiles ?? loadStaticFiles()),
     );
@@ -219,6 +240,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
       keyring,
       routes,
       identity,
+      webhooks,
       async listen() {
         const address = await app.listen({ port: config.port, host: config.host });
         if (config.tls && config.httpRedirectPort !== null) {
@@ -229,6 +251,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         }
         worker?.start({ pollIntervalMs: 1000 });
         if (worker) recurring = startRecurringJobs({ database, clock, schedules: jobs.schedules, log: logger });
+        if (worker) webhooks.startDeliveryLanes();
         return address;
       },
       reloadTls() {
@@ -243,6 +266,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         if (redirect) await new Promise<void>((resolve) => redirect.close(() => resolve()));
         recurring?.stop();
         await worker?.stop();
+        await webhooks.close();
         await identity.flush();
         await identity.sessions.stop();
         await app.close();

@@ -9,6 +9,7 @@ import { readMigrationState } from './platform/db/migrations.ts';
 import { openDatabase } from './platform/db/open-database.ts';
 import { createJobWorker } from './platform/jobs/job-worker.ts';
 import { createLogger } from './platform/log/create-logger.ts';
+import { createWebhooks } from './modules/webhooks/create-webhooks.ts';
 
 /** A standalone worker process (`vigil worker`): database + job worker, no HTTP. */
 export async function createVigilWorker(options: { config: Config }) {
@@ -24,15 +25,18 @@ export async function createVigilWorker(options: { config: Config }) {
   const identity = createIdentity({ database, keyring, clock: systemClock, config: options.config, log: logger });
   const jobs = backgroundJobs({ config: options.config, database, masterKey, clock: systemClock, logger, identity });
   const worker = createJobWorker({ database, clock: systemClock, log: logger, handlers: jobs.handlers });
+  const webhooks = createWebhooks({ config: options.config, database, keyring, clock: systemClock, log: logger });
   let recurring: { stop(): void } | null = null;
   return {
     start: () => {
       worker.start({ pollIntervalMs: 1000 });
       recurring = startRecurringJobs({ database, clock: systemClock, schedules: jobs.schedules, log: logger });
+      webhooks.startDeliveryLanes();
     },
     async close() {
       recurring?.stop();
       await worker.stop();
+      await webhooks.close();
       await database.close();
     },
   };

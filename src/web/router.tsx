@@ -20,6 +20,8 @@ import { SignInPage } from './pages/SignInPage.tsx';
 import { SignUpPage } from './pages/SignUpPage.tsx';
 import { SsoCallbackPage } from './pages/SsoCallbackPage.tsx';
 import { StatusPage } from './pages/StatusPage.tsx';
+import { WebhookEndpointPage } from './pages/WebhookEndpointPage.tsx';
+import { WebhooksPage } from './pages/WebhooksPage.tsx';
 
 const handle = (crumb: RouteHandle['crumb']): RouteHandle => ({ crumb });
 
@@ -79,6 +81,14 @@ export const router = createBrowserRouter([
               { path: 'orgs/:orgId/members', element: <MembersPage />, handle: handle('Members') },
               { path: 'orgs/:orgId/settings', element: <OrgSettingsPage />, handle: handle('Organisation settings') },
               { path: 'admin', element: <AdminConsolePage />, handle: handle('Admin console') },
+              {
+                path: 'orgs/:orgId/webhooks',
+                handle: handle('Webhooks'),
+                children: [
+                  { index: true, element: <WebhooksPage /> },
+                  { path: ':endpointId', element: <WebhookEndpointPage />, handle: handle('Endpoint') },
+                ],
+              },
             ],
           },
           // Outside RequireAuth: the page keeps the link's token before sending a visitor to sign in.

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/server/config.ts';
 import type { RateLimitStore } from '../../src/server/platform/rate-limit/rate-limit-store.ts';
 import { createVigil, type Vigil } from '../../src/server/main.ts';
+import type { ResolveHost } from '../../src/server/modules/webhooks/webhook-url-policy.ts';
 import type { Authenticator, Caller } from '../../src/server/platform/authz/caller.ts';
 import { type ControlledClock, createControlledClock } from '../../src/server/platform/clock.ts';
 import { AppError } from '../../src/server/platform/errors/app-error.ts';
@@ -77,6 +78,8 @@ export async function startTestVigil(
     rateLimitStore?: RateLimitStore;
     /** Mount the identity module's routes (default); tests with their own identity doubles say false. */
     identityRoutes?: boolean;
+    /** DNS answers for webhook receivers' host names. */
+    webhookResolveHost?: ResolveHost;
   } = {},
 ): Promise<TestVigil> {
   const testDatabase = await createTestDatabase();
@@ -95,6 +98,7 @@ export async function startTestVigil(
       worker: false,
       staticFiles: options.staticFiles ?? TEST_STATIC_FILES,
       extraRoutes: options.extraRoutes ?? [],
+      ...(options.webhookResolveHost ? { webhookResolveHost: options.webhookResolveHost } : {}),
     });
     return {
       vigil,

@@ -16,6 +16,7 @@ import {
   LogInIcon,
   MailIcon,
   MonitorIcon,
+  PlugIcon,
   ScrollIcon,
   SettingsIcon,
   ShieldIcon,
@@ -185,6 +186,11 @@ function OrganisationNav({ me, orgId }: { me: MeResponse; orgId: string }) {
       {can(me, orgId, 'org:read') ? (
         <NavItem to={`${base}/settings`} icon={<SettingsIcon />} testId="nav-org-settings">
           Settings
+        </NavItem>
+      ) : null}
+      {can(me, orgId, 'webhooks:manage') ? (
+        <NavItem to={`${base}/webhooks`} icon={<PlugIcon />} testId="nav-webhooks">
+          Webhooks
         </NavItem>
       ) : null}
       {can(me, orgId, 'audit:read') ? (

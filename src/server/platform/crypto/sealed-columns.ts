@@ -29,6 +29,12 @@ export const sealedColumns: readonly SealedColumn[] = [
   // SSO request in flight: the PKCE verifier redeems the authorization code; the nonce binds the ID token.
   { table: 'sso_attempts', column: 'code_verifier_sealed', idColumn: 'id', orgColumn: null },
   { table: 'sso_attempts', column: 'nonce_sealed', idColumn: 'id', orgColumn: null },
+  // Webhook signing secrets (current, and previous during a rotation's grace period): whoever
+  // holds one can forge deliveries the receiver trusts.
+  { table: 'webhook_endpoints', column: 'secret_sealed', idColumn: 'id', orgColumn: 'org_id' },
+  { table: 'webhook_endpoints', column: 'previous_secret_sealed', idColumn: 'id', orgColumn: 'org_id' },
+  // Custom headers sent to a receiver: often its API key.
+  { table: 'webhook_endpoints', column: 'custom_headers_sealed', idColumn: 'id', orgColumn: 'org_id' },
 ];
 
 /**
@@ -49,6 +55,9 @@ export const notSecretColumns: Readonly<Record<string, string>> = {
   'invitations.token_hash': 'SHA-256 of a 256-bit random invitation token (7-day, single use): infeasible to invert',
   'sso_pending_links.token_hash':
     'SHA-256 of a 256-bit random pending-link token (10-minute, single use, needs the password too): infeasible to invert',
+  'webhook_endpoints.secret_hint':
+    'the last four base64 characters of a 256-bit secret (24 bits): identifies it, cannot recreate it',
+  'webhook_endpoints.previous_secret_expires_at': 'a timestamp (end of the rotation grace period), not a secret',
   'mfa_challenges.token_hash':
     'SHA-256 of a 256-bit random sign-in challenge token (5-minute, single use): infeasible to invert',
 };

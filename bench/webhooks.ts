@@ -1,0 +1,225 @@
+// Webhook delivery throughput, as a ratio to a raw keep-alive HTTP POST loop against the same
+// local receiver in the same run; commit→delivery latency (p50/p99) at a steady event rate; and
+// process memory while a large backlog is queued and draining.
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts
+//   (without DATABASE_URL: embedded PGlite, whose data lives in this process's memory)
+//   BENCH_MESSAGES=2000 BENCH_ENDPOINTS=4 BENCH_CONCURRENCY=8 BENCH_QUEUE=100000 BENCH_RATE=50
+import { createServer } from 'node:http';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../src/server/config.ts';
+import { createWebhooks } from '../src/server/modules/webhooks/create-webhooks.ts';
+import { enqueueWebhookEvent } from '../src/server/modules/webhooks/enqueue-webhook-event.ts';
+import { createKeyring } from '../src/server/platform/crypto/keyring.ts';
+import { systemClock } from '../src/server/platform/clock.ts';
+import { newId } from '../src/server/platform/db/ids.ts';
+import { organisations } from '../src/server/platform/db/schema.ts';
+import { withPlatformTransaction, withTenantTransaction } from '../src/server/platform/db/tenant-transaction.ts';
+import { createLogger } from '../src/server/platform/log/create-logger.ts';
+
+process.env.VIGIL_TEST_DB = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+const { createTestDatabase } = await import('../test/helpers/test-database.ts');
+
+const messages = Number(process.env.BENCH_MESSAGES ?? 2000);
+const endpointCount = Number(process.env.BENCH_ENDPOINTS ?? 4);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const queueSize = Number(process.env.BENCH_QUEUE ?? 100_000);
+const steadyRate = Number(process.env.BENCH_RATE ?? 50);
+
+const deal = {
+  id: newId(),
+  name: 'Northwind — platform renewal',
+  stage: 'negotiation',
+  amountMinor: 4_800_000,
+  currency: 'EUR',
+  closeDate: '2026-12-15',
+  ownerName: 'Ada Lovelace',
+};
+
+// The receiver: answers 204, remembers when each webhook-id arrived.
+const arrivals = new Map<string, number>();
+let received = 0;
+const receiver = createServer((request, response) => {
+  request.resume();
+  request.on('end', () => {
+    received += 1;
+    const id = request.headers['webhook-id'];
+    if (typeof id === 'string' && !arrivals.has(id)) arrivals.set(id, performance.now());
+    response.writeHead(204).end();
+  });
+});
+receiver.keepAliveTimeout = 30_000;
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+/** The baseline: `concurrency` loops of keep-alive POSTs with a body and headers of the same size. */
+async function rawPostLoop(total: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const body = JSON.stringify({
+    type: 'deal.created',
+    version: 1,
+    timestamp: new Date().toISOString(),
+    data: { deal },
+  });
+  const headers = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'webhook-id': newId(),
+    'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+    'webhook-signature': `v1,${'A'.repeat(43)}=`,
+  };
+  let sent = 0;
+  const started = performance.now();
+  const loop = async () => {
+    while (sent < total) {
+      sent += 1;
+      await new Promise<void>((resolve, reject) => {
+        const request = http.request(receiverUrl, { method: 'POST', agent, headers }, (response) => {
+          response.resume();
+          response.on('end', resolve);
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return total / seconds;
+}
+
+const testDatabase = await createTestDatabase({ poolSize: concurrency + 4 });
+const { database } = testDatabase;
+const config = loadConfig({
+  VIGIL_PROFILE: 'test',
+  LOG_LEVEL: 'error',
+  VIGIL_WEBHOOK_ALLOW_HTTP: 'true',
+  VIGIL_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+  VIGIL_WEBHOOK_CONCURRENCY: String(concurrency),
+  VIGIL_WEBHOOK_ENDPOINT_CONCURRENCY: String(concurrency),
+  VIGIL_WEBHOOK_ENDPOINT_RATE: '10000',
+});
+const log = createLogger({ level: 'error' });
+const keyring = createKeyring({ database, masterKey: config.masterKey as Buffer });
+const mailer = { sendMail: async () => ({ outboxId: '' }) };
+const orgId = newId();
+await withPlatformTransaction(database, { userId: null, requestId: 'bench' }, (transaction) =>
+  transaction.insert(organisations).values({ id: orgId, slug: `bench-${orgId.slice(-12)}`, name: 'Bench' }),
+);
+
+const webhooks = createWebhooks({ config, database, keyring, clock: systemClock, log, mailer });
+const { createWebhookEndpoint } = await import('../src/server/modules/webhooks/create-webhook-endpoint.ts');
+for (let index = 0; index < endpointCount; index += 1) {
+  await withTenantTransaction(database, { orgId, userId: null, requestId: 'bench' }, (transaction) =>
+    createWebhookEndpoint(
+      { orgId, transaction, keyring, clock: systemClock, policy: webhooks.policy, settings: config.webhooks },
+      { url: `${receiverUrl}?e=${index}`, description: '', eventTypes: ['deal.created'], headers: {} },
+    ),
+  );
+}
+
+/** Emits `count` events in transactions of `batch`; returns each message id with its commit time. */
+async function emit(count: number, batch = 200): Promise<Map<string, number>> {
+  const committed = new Map<string, number>();
+  for (let done = 0; done < count; done += batch) {
+    const ids: string[] = [];
+    await withTenantTransaction(database, { orgId, userId: null, requestId: 'bench' }, async (transaction) => {
+      for (let index = done; index < Math.min(count, done + batch); index += 1) {
+        const { messageId } = await enqueueWebhookEvent(
+          { transaction, clock: systemClock },
+          { orgId, type: 'deal.created', data: { deal } },
+        );
+        ids.push(messageId);
+      }
+    });
+    const at = performance.now();
+    for (const id of ids) committed.set(id, at);
+  }
+  return committed;
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > timeoutMs) throw new Error('bench timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+try {
+  // 1. Throughput: a backlog of `messages` events × `endpointCount` endpoints, drained by the lanes.
+  const deliveries = messages * endpointCount;
+  await rawPostLoop(Math.min(2000, deliveries)); // warm-up
+  const rawRate = await rawPostLoop(deliveries);
+  await emit(messages);
+  received = 0;
+  const started = performance.now();
+  webhooks.startDeliveryLanes({ pollIntervalMs: 10 });
+  await until(() => received >= deliveries, 600_000);
+  const vigilRate = deliveries / ((performance.now() - started) / 1000);
+
+  // 2. Latency at a steady rate: one event every 1/steadyRate s, commit → arrival at the receiver.
+  arrivals.clear();
+  const commits = new Map<string, number>();
+  const latencyEvents = steadyRate * 10;
+  for (let index = 0; index < latencyEvents; index += 1) {
+    const next = performance.now() + 1000 / steadyRate;
+    for (const [id, at] of await emit(1)) commits.set(id, at);
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await until(() => [...commits.keys()].every((id) => arrivals.has(id)), 120_000);
+  const latencies = [...commits].map(([id, at]) => (arrivals.get(id) as number) - at);
+
+  // 3. Memory with a large backlog: lanes stopped while `queueSize` messages are queued, then draining.
+  await webhooks.close();
+  const webhooksForQueue = createWebhooks({ config, database, keyring, clock: systemClock, log, mailer });
+  global.gc?.();
+  const before = process.memoryUsage();
+  const queueStarted = performance.now();
+  // One endpoint subscribed from here on, so `queueSize` messages are `queueSize` deliveries.
+  await testDatabase.adminQuery(
+    "UPDATE webhook_endpoints SET status = 'paused' WHERE id <> (SELECT id FROM webhook_endpoints ORDER BY id LIMIT 1)",
+  );
+  await emit(queueSize, 1000);
+  const queueSeconds = (performance.now() - queueStarted) / 1000;
+  global.gc?.();
+  const queued = process.memoryUsage();
+  received = 0;
+  webhooksForQueue.startDeliveryLanes({ pollIntervalMs: 10 });
+  const samples: number[] = [];
+  const drainStarted = performance.now();
+  while (performance.now() - drainStarted < 20_000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    samples.push(process.memoryUsage().heapUsed);
+  }
+  const drained = received;
+  await webhooksForQueue.close();
+
+  console.log(
+    `webhooks bench on ${database.kind}: ${endpointCount} endpoints, ${messages} messages (${deliveries} deliveries), ${concurrency} lanes`,
+  );
+  console.log(`raw keep-alive POST loop (c=${concurrency})   ${rawRate.toFixed(0).padStart(8)} req/s   1.00`);
+  console.log(
+    `Vigil webhook delivery                   ${vigilRate.toFixed(0).padStart(8)} del/s   ${(vigilRate / rawRate).toFixed(3)}`,
+  );
+  console.log(
+    `commit→delivery at ${steadyRate}/s (${latencies.length} events): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+  );
+  console.log(
+    `backlog of ${queueSize} queued in ${queueSeconds.toFixed(1)} s; heapUsed ${mb(before.heapUsed)} before, ${mb(queued.heapUsed)} queued, ` +
+      `${mb(Math.min(...samples))}–${mb(Math.max(...samples))} while draining ${drained} in 20 s; rss ${mb(before.rss)} → ${mb(process.memoryUsage().rss)}`,
+  );
+} finally {
+  await webhooks.close();
+  receiver.closeAllConnections();
+  receiver.close();
+  await testDatabase.close();
+}

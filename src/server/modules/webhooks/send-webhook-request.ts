@@ -1,0 +1,195 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { resolveWebhookTarget, type WebhookUrlPolicy, WebhookUrlRejected } from './webhook-url-policy.ts';
+
+export const RESPONSE_EXCERPT_BYTES = 4096;
+
+export type WebhookErrorClass = 'dns' | 'connect' | 'tls' | 'timeout' | 'blocked';
+
+export type WebhookResponse =
+  | {
+      kind: 'response';
+      statusCode: number;
+      headers: Record<string, string>;
+      /** At most 4 KB, control characters removed. */
+      bodyExcerpt: string;
+      durationMs: number;
+    }
+  | { kind: 'error'; errorClass: WebhookErrorClass; message: string; durationMs: number };
+
+export type WebhookTransport = {
+  send(request: { url: string; headers: Record<string, string>; body: string }): Promise<WebhookResponse>;
+  close(): void;
+};
+
+/**
+ * The one way webhooks leave Vigil. For every request: parse and check the URL, resolve the name,
+ * check every address, then connect to the checked address through a `lookup` that answers only
+ * with it (no second resolution, so no DNS-rebinding window). Redirects are never followed (Node's
+ * http client does not), the whole exchange has a deadline, and at most 4 KB of the response is
+ * read. Keep-alive agents are shared: a pooled socket is always one opened to a checked address.
+ */
+export function createWebhookTransport(options: {
+  policy: WebhookUrlPolicy;
+  timeoutMs: number;
+  /** Milliseconds clock for latency (real time: it measures the network, not business time). */
+  monotonicNow?: () => number;
+}): WebhookTransport {
+  const agentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 60_000 };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+  const now = options.monotonicNow ?? (() => performance.now());
+
+  async function send(request: {
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+  }): Promise<WebhookResponse> {
+    const started = now();
+    const elapsed = () => Math.max(0, Math.round(now() - started));
+    let target;
+    try {
+      target = await resolveWebhookTarget(request.url, options.policy);
+    } catch (error) {
+      if (error instanceof WebhookUrlRejected)
+        return {
+          kind: 'error',
+          errorClass: error.kind === 'dns' ? 'dns' : 'blocked',
+          message: error.message,
+          durationMs: elapsed(),
+        };
+      throw error;
+    }
+    const pinned: LookupFunction = (hostname, lookupOptions, callback) => {
+      const all = (lookupOptions as { all?: boolean }).all;
+      if (hostname !== target.hostname) {
+        const error = Object.assign(new Error(`unexpected lookup of ${hostname}`), { code: 'EBLOCKED' });
+        if (all) (callback as unknown as (e: Error, a: unknown[]) => void)(error, []);
+        else callback(error, '', 4);
+        return;
+      }
+      if (all)
+        (callback as unknown as (e: null, a: unknown[]) => void)(null, [
+          { address: target.address, family: target.family },
+        ]);
+      else callback(null, target.address, target.family);
+    };
+    const secure = target.url.protocol === 'https:';
+    const body = Buffer.from(request.body, 'utf8');
+    return await new Promise<WebhookResponse>((resolve) => {
+      let settled = false;
+      const finish = (result: WebhookResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        resolve(result);
+      };
+      const outgoing = (secure ? https : http).request({
+        method: 'POST',
+        host: target.hostname,
+        port: target.url.port || (secure ? 443 : 80),
+        path: `${target.url.pathname}${target.url.search}`,
+        headers: { ...request.headers, 'content-length': String(body.length) },
+        agent: secure ? httpsAgent : httpAgent,
+        lookup: pinned,
+        ...(secure ? { servername: target.hostname.includes(':') ? undefined : target.hostname } : {}),
+      });
+      const deadline = setTimeout(() => {
+        finish({
+          kind: 'error',
+          errorClass: 'timeout',
+          message: `no complete response within ${options.timeoutMs} ms`,
+          durationMs: elapsed(),
+        });
+        outgoing.destroy(new Error('timeout'));
+      }, options.timeoutMs);
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        finish({
+          kind: 'error',
+          errorClass: classifyError(error),
+          message: describeError(error),
+          durationMs: elapsed(),
+        });
+      });
+      outgoing.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        response.on('data', (chunk: Buffer) => {
+          if (truncated) return;
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size > RESPONSE_EXCERPT_BYTES) {
+            truncated = true;
+            // No need to read a large body: drop this connection rather than drain it.
+            response.destroy();
+            done();
+          }
+        });
+        const done = () =>
+          finish({
+            kind: 'response',
+            statusCode: response.statusCode ?? 0,
+            headers: sanitiseHeaders(response.headers),
+            bodyExcerpt: sanitiseBody(Buffer.concat(chunks)),
+            durationMs: elapsed(),
+          });
+        response.on('end', done);
+        response.on('error', done);
+      });
+      outgoing.end(body);
+    });
+  }
+
+  return {
+    send,
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+function classifyError(error: NodeJS.ErrnoException): WebhookErrorClass {
+  const code = error.code ?? '';
+  if (code === 'EBLOCKED') return 'blocked';
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL'].includes(code)) return 'dns';
+  if (
+    /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/.test(code) ||
+    code.includes('CERT')
+  )
+    return 'tls';
+  if (code === 'ETIMEDOUT') return 'timeout';
+  return 'connect';
+}
+
+function describeError(error: NodeJS.ErrnoException): string {
+  // The message only: it names the code and, at most, the checked address we connected to.
+  return `${error.code ?? 'error'}: ${error.message}`.slice(0, 500);
+}
+
+const SENSITIVE_RESPONSE_HEADERS = new Set(['set-cookie', 'authorization', 'proxy-authenticate', 'www-authenticate']);
+
+/** Response headers as logged: at most 50, values ≤500 characters, cookies and credentials redacted. */
+export function sanitiseHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers).slice(0, 50)) {
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    result[name] = SENSITIVE_RESPONSE_HEADERS.has(name) ? '[redacted]' : stripControl(text).slice(0, 500);
+  }
+  return result;
+}
+
+/** At most 4 KB of UTF-8 (never a split character), without control characters except \n and \t. */
+export function sanitiseBody(bytes: Buffer): string {
+  let text = stripControl(bytes.subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8'));
+  while (Buffer.byteLength(text, 'utf8') > RESPONSE_EXCERPT_BYTES) text = text.slice(0, -1);
+  return text;
+}
+
+function stripControl(text: string): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ufffd]/g, '');
+}
