@@ -4,132 +4,38 @@
 // Also the settings page, the audit log's target filter and the platform admin console. Every page
 // must load under the strict CSP with no console errors and no CSP violations.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import * as OTPAuth from 'otpauth';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../../src/contracts/sessions.ts';
-import { loadConfig } from '../../src/server/config.ts';
-import { createVigil, type Vigil } from '../../src/server/main.ts';
-import { loadStaticFiles } from '../../src/server/platform/http/static-files.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { createLogCapture } from '../helpers/test-vigil.ts';
+import type { TestDatabase } from '../helpers/test-database.ts';
+import {
+  type BrowserHarness,
+  openContext as openBrowserContext,
+  pathOf,
+  screenshot,
+  signInWithPassword,
+  signUpAndVerifyThroughTheApi as signUpAndVerify,
+  startBrowserHarness,
+  totpCode,
+} from './support/browser-harness.ts';
 
-const SCREENSHOTS = path.resolve('test-results/screenshots');
 const PASSWORD = 'violet-harbour-lantern-1907';
 
+let harness: BrowserHarness;
 let testDatabase: TestDatabase;
-let vigil: Vigil;
 let baseUrl: string;
-let browser: Browser;
 
 beforeAll(async () => {
-  const staticFiles = loadStaticFiles();
-  if (!staticFiles.has('/index.html')) throw new Error('dist/web is not built: run `npm run build:web` first');
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  testDatabase = await createTestDatabase();
-  vigil = await createVigil({
-    config: loadConfig({ VIGIL_PROFILE: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
-    database: testDatabase.database,
-    logDestination: createLogCapture().stream,
-    worker: false,
-    staticFiles,
-  });
-  baseUrl = await vigil.listen();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  harness = await startBrowserHarness();
+  ({ testDatabase, baseUrl } = harness);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await vigil?.close();
-  await testDatabase?.close();
+  await harness?.close();
 });
 
-type Problems = { consoleErrors: string[]; violations: string[] };
-
-/** A browser context (one "device") that records console errors and CSP violations of every page in it. */
-async function openContext(): Promise<{ context: BrowserContext; page: Page; problems: Problems }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  const problems: Problems = { consoleErrors: [], violations: [] };
-  await context.exposeFunction('__reportCspViolation', (text: string) => problems.violations.push(text));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) => {
-      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
-        `${event.violatedDirective} blocked ${event.blockedURI}`,
-      );
-    });
-  });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.consoleErrors.push(`pageerror: ${error.message}`));
-  return { context, page, problems };
-}
-
-/** A full-page screenshot; `viewport` for a modal dialog, whose backdrop covers the viewport only. */
-async function screenshot(page: Page, name: string, options: { viewport?: boolean } = {}): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  if (!options.viewport) {
-    // Full-page shots of a scrolled page misplace the sticky sidebar and top bar.
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.mouse.move(0, 0);
-  }
-  await page.screenshot({
-    path: path.join(SCREENSHOTS, `${name}.png`),
-    fullPage: !options.viewport,
-    animations: 'disabled',
-  });
-}
-
-function pathOf(page: Page): string {
-  return new URL(page.url()).pathname;
-}
-
-/** What an authenticator app shows for `secret`, `offsetMs` from now. */
-function totpCode(secret: string, offsetMs = 0): string {
-  const totp = new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    algorithm: 'SHA1',
-    digits: 6,
-    period: 30,
-  });
-  return totp.generate({ timestamp: Date.now() + offsetMs });
-}
-
-async function signUpAndVerifyThroughTheApi(page: Page, email: string): Promise<void> {
-  const signUp = await page.request.post(`${baseUrl}/api/auth/sign-up`, {
-    data: { email, password: PASSWORD, displayName: 'Grace Hopper' },
-  });
-  expect(signUp.status()).toBe(202);
-  const outbox = (await (await page.request.get(`${baseUrl}/api/dev/outbox`)).json()) as {
-    items: { to: string; text: string }[];
-  };
-  const mail = outbox.items.find((item) => item.to === email);
-  const token = /#token=([\w-]+)/.exec(mail?.text ?? '')?.[1];
-  expect(token).toBeTruthy();
-  const verified = await page.request.post(`${baseUrl}/api/auth/verify-email`, { data: { token } });
-  expect(verified.status()).toBe(200);
-}
-
-async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {
-  await page.getByTestId('sign-in-email').fill(email);
-  await page.getByTestId('sign-in-password').fill(password);
-  await page.getByTestId('sign-in-submit').click();
-}
+const openContext = () => openBrowserContext(harness.browser);
+const signUpAndVerifyThroughTheApi = (page: Page, email: string) => signUpAndVerify(page, baseUrl, email, PASSWORD);
 
 /** The newest dev-outbox mail to `email` whose subject matches, polled: mail may be sent in the background. */
 async function mailTo(page: Page, email: string, subject: RegExp): Promise<{ subject: string; text: string }> {

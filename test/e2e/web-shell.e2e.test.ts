@@ -1,53 +1,23 @@
 // The web app in a real browser (Debian's chromium) against a real server on a free port:
 // every page loads under the strict CSP with no console errors and no CSP violations.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/server/config.ts';
-import { createVigil, type Vigil } from '../../src/server/main.ts';
-import { loadStaticFiles } from '../../src/server/platform/http/static-files.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { createLogCapture } from '../helpers/test-vigil.ts';
+import type { Vigil } from '../../src/server/main.ts';
+import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.ts';
 
-const SCREENSHOTS = path.resolve('test-results/screenshots');
-
-let testDatabase: TestDatabase;
+let harness: BrowserHarness;
 let vigil: Vigil;
 let baseUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  const staticFiles = loadStaticFiles();
-  if (!staticFiles.has('/index.html')) throw new Error('dist/web is not built: run `npm run build:web` first');
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  testDatabase = await createTestDatabase();
-  vigil = await createVigil({
-    config: loadConfig({ VIGIL_PROFILE: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
-    database: testDatabase.database,
-    logDestination: createLogCapture().stream,
-    worker: false,
-    staticFiles,
-  });
-  baseUrl = await vigil.listen();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  harness = await startBrowserHarness();
+  ({ vigil, baseUrl, browser } = harness);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await vigil?.close();
-  await testDatabase?.close();
+  await harness?.close();
 });
 
 type PageProblems = { consoleErrors: string[]; violations: string[] };
