@@ -65,8 +65,8 @@ describe(`Standard Webhooks interop (${testDatabaseKind})`, () => {
       flipped[10] = (flipped[10] as number) ^ 0x01;
       expect(() => verifier.verify(flipped.toString(), headers)).toThrow();
       // Another message id (the last character changed, whatever it was) must not verify.
-      const id = headers['webhook-id'] ?? '';
-      const otherId = `${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`;
+      const sentId = headers['webhook-id'] ?? '';
+      const otherId = `${sentId.slice(0, -1)}${sentId.endsWith('0') ? '1' : '0'}`;
       expect(() => verifier.verify(request.body, { ...headers, 'webhook-id': otherId })).toThrow();
     }
   });
