@@ -27,7 +27,8 @@ const timeZone = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'Use an IANA time zone such as Europe/Berlin');
+  // Letters first, then letters, digits and `_ + - /`; the server also checks its zone list.
+  .regex(/^[A-Za-z_][A-Za-z0-9_+/-]*$/, 'Use an IANA time zone such as Europe/Berlin');
 
 export const organisationSchema = z.object({
   id: z.uuid(),

@@ -20,9 +20,9 @@ function OrgMark({ name, size = 'md' }: { name: string; size?: 'sm' | 'md' }) {
 
 /** `/orgs/<old>/members?x` → `/orgs/<new>/members`: the same page in the other organisation. */
 function samePageIn(pathname: string, orgId: string): string | null {
-  const match = /^\/orgs\/[^/]+(\/[a-z-]+)?/.exec(pathname);
-  if (!match) return null;
-  return `/orgs/${orgId}${match[1] ?? '/settings'}`;
+  const [, first, , page] = pathname.split('/');
+  if (first !== 'orgs') return null;
+  return `/orgs/${orgId}/${page && /^[a-z-]+$/.test(page) ? page : 'settings'}`;
 }
 
 export function CreateOrganisationDialog({ onClose }: { onClose: () => void }) {
