@@ -13,6 +13,10 @@ const hasChromium = existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine.
+    // Most of the suite waits (bcrypt on the thread pool, PostgreSQL, chromium), so three files
+    // at a time keep both cores busy. Every file uses its own database, ports and Redis key prefix.
+    maxWorkers: Number(process.env.VIGIL_TEST_WORKERS ?? 3),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default'] : ['default'],

@@ -1,12 +1,16 @@
 // Vigil with one organisation of 50 deals and a signed-in org member, for bench/organisations.ts.
 // PostgreSQL when DATABASE_URL is set (a fresh database, dropped at exit), PGlite otherwise. Prints
-// `READY <url> <orgId> <accessToken> <database kind>`. Production code end to end; only the
+// `READY <url> <orgId> <accessToken> <database kind> <ceiling url>`. Production code end to end; only the
 // rate-limit store is lifted (the bench sends far more than a person).
+import { sql } from 'drizzle-orm';
+import Fastify from 'fastify';
 import pino from 'pino';
 import { loadConfig } from '../../src/server/config.ts';
 import { createVigil } from '../../src/server/main.ts';
 import { systemClock } from '../../src/server/platform/clock.ts';
 import { newId } from '../../src/server/platform/db/ids.ts';
+import { queryRows } from '../../src/server/platform/db/query-rows.ts';
+import { withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import type { RateLimitStore } from '../../src/server/platform/rate-limit/rate-limit-store.ts';
 import { createTestDatabase } from '../../test/helpers/test-database.ts';
 
@@ -62,13 +66,34 @@ const tokens = await vigil.identity.sessions.startSession({
   ip: null,
   userAgent: 'bench',
 });
+// The database's ceiling: a bare Fastify route (no pipeline, no authentication, no ORM) that
+// runs the same organisation-scoped transaction and 51-row query Vigil's handler runs, on the
+// same database and pool, and returns the rows as they come. No route that reads its rows from
+// the database per request can be faster than this.
+const ceiling = Fastify({ logger: false });
+ceiling.get('/deals', async () => {
+  const rows = await withTenantTransaction(
+    testDatabase.database,
+    { orgId, userId, requestId: 'bench-ceiling' },
+    (transaction) =>
+      queryRows(
+        transaction,
+        sql`SELECT id, name, stage, amount_minor, currency, close_date, owner_name, updated_at FROM deals WHERE org_id = ${orgId} ORDER BY id LIMIT 51`,
+      ),
+  );
+  return { items: rows.slice(0, 50), nextCursor: null };
+});
+const ceilingAddress = await ceiling.listen({ port: 0, host: '127.0.0.1' });
 const address = await vigil.listen();
-process.stdout.write(`READY ${address} ${orgId} ${tokens.accessToken} ${process.env.VIGIL_TEST_DB}\n`);
+process.stdout.write(
+  `READY ${address} ${orgId} ${tokens.accessToken} ${process.env.VIGIL_TEST_DB} ${ceilingAddress}\n`,
+);
 process.on(
   'SIGTERM',
   () =>
-    void vigil
+    void ceiling
       .close()
+      .then(() => vigil.close())
       .then(() => testDatabase.close())
       .then(() => process.exit(0)),
 );

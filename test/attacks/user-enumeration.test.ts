@@ -129,14 +129,16 @@ describe(`user enumeration by timing (${testDatabaseKind})`, () => {
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    const orm = server.vigil.database.orm;
-    const transaction = orm.transaction.bind(orm);
+    const database = server.vigil.database;
+    const transactionWith = database.transactionWith.bind(database);
     let lookups = 0;
-    const spy = vi.spyOn(orm, 'transaction').mockImplementation((async (...args: Parameters<typeof transaction>) => {
+    const spy = vi.spyOn(database, 'transactionWith').mockImplementation((async (
+      ...args: Parameters<typeof transactionWith>
+    ) => {
       lookups += 1;
       await gate;
-      return transaction(...args);
-    }) as typeof orm.transaction);
+      return transactionWith(...args);
+    }) as typeof database.transactionWith);
     const reset = await observed('/api/auth/password-reset/request', { email: 'known@example.com' });
     const resend = await observed('/api/auth/verify-email/resend', { email: 'pending@example.com' });
     expect([reset.status, resend.status]).toEqual([202, 202]);

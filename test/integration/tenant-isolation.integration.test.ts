@@ -152,6 +152,46 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
     );
     expect((seen[0] as { request_id: string }).request_id).toBe('req-trace-1234');
   });
+
+  it('sets values holding quotes, backslashes and SQL verbatim (no injection through the settings)', async () => {
+    const hostile = String.raw`x', true); SET ROLE postgres; SELECT ('\' ; -- $$ "`;
+    const seen = await withPlatformTransaction(
+      testDatabase.database,
+      { userId: hostile, requestId: 'r-q' },
+      (transaction) =>
+        queryRows<{ user_id: string; role: string }>(
+          transaction,
+          sql`SELECT current_setting('app.user_id') AS user_id, current_user AS role`,
+        ),
+    );
+    expect(seen[0]?.user_id).toBe(hostile);
+    expect(seen[0]?.role).not.toBe('postgres');
+  });
+
+  it('rolls back a failed transaction and hands the connection on clean', async () => {
+    const database =
+      testDatabaseKind === 'postgres' && testDatabase.databaseConfig.kind === 'postgres'
+        ? openPostgres({ url: testDatabase.databaseConfig.url, poolSize: 1 })
+        : testDatabase.database;
+    const dealId = newId();
+    try {
+      await expect(
+        withTenantTransaction(database, { orgId: orgA, userId: 'u', requestId: 'r-fail' }, async (transaction) => {
+          await transaction.insert(deals).values({ orgId: orgA, id: dealId, name: 'Rolled back', stage: 'proposal' });
+          throw new Error('handler failed');
+        }),
+      ).rejects.toThrow('handler failed');
+      const after = await withTenantTransaction(
+        database,
+        { orgId: orgA, userId: 'u', requestId: 'r-next' },
+        (transaction) =>
+          queryRows<{ n: number }>(transaction, sql`SELECT count(*)::int AS n FROM deals WHERE id = ${dealId}`),
+      );
+      expect(after[0]?.n).toBe(0);
+    } finally {
+      if (database !== testDatabase.database) await database.close();
+    }
+  });
 });
 
 describe(`schema guarantees (${testDatabaseKind})`, () => {

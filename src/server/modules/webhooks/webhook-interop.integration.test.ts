@@ -93,10 +93,12 @@ describe(`Standard Webhooks interop (${testDatabaseKind})`, () => {
       for (const verifier of verifiers(secret))
         expect(() => verifier.verify(receiver.received[during]?.body ?? '', headersOf(during))).not.toThrow();
 
-    // Past the 24-hour grace period (the verifiers need the real time, so the grace end moves instead).
+    // Past the 24-hour grace period (the verifiers need the real time, so the grace end moves
+    // instead): one second before the server's clock, not the database's — on a busy machine the
+    // two drift apart by more than a second, which left the old secret in its grace period.
     await t.server.testDatabase.adminQuery(
-      "UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1",
-      [id],
+      'UPDATE webhook_endpoints SET previous_secret_expires_at = $2 WHERE id = $1',
+      [id, new Date(t.server.clock.now().getTime() - 1000)],
     );
     const after = await sendTest(id);
     expect(headersOf(after)['webhook-signature']?.split(' ')).toHaveLength(1);

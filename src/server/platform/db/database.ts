@@ -7,6 +7,16 @@ export type Transaction = PgTransaction<PgQueryResultHKT, typeof schema, Extract
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
+/** Transaction-local settings by name, e.g. `{ 'app.org_id': '…' }`. */
+export type TransactionSettings = Readonly<Record<`app.${string}`, string>>;
+
+/** The settings' names, each checked to be `app.<lowercase word>` (they are spliced into SQL). */
+export function settingNames(settings: TransactionSettings): (keyof TransactionSettings)[] {
+  const names = Object.keys(settings) as (keyof TransactionSettings)[];
+  for (const name of names) if (!/^app\.[a-z_]+$/.test(name)) throw new Error(`invalid setting name ${name}`);
+  return names;
+}
+
 /**
  * A connected database as the rest of Vigil sees it. `orm` runs as the runtime role, which
  * row-level security applies to; raw `query` is for infrastructure (health checks, status).
@@ -15,6 +25,12 @@ export type Database = {
   kind: DatabaseKind;
   orm: Orm;
   query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /**
+   * Runs `work` in a transaction whose settings (`app.org_id`, …) are set transaction-locally
+   * before it starts, as `set_config(name, value, true)` does. On PostgreSQL the BEGIN and the
+   * settings travel as one round trip. Only tenant-transaction.ts calls this.
+   */
+  transactionWith<T>(settings: TransactionSettings, work: (transaction: Transaction) => Promise<T>): Promise<T>;
   /**
    * Subscribes to a NOTIFY channel (cache invalidation across processes). `connected(false)` says
    * notifications may have been missed (connection lost; it reconnects by itself), `connected(true)`

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import type { Database, MigrationConnection, Orm } from './database.ts';
+import { sql } from 'drizzle-orm';
+import { type Database, type MigrationConnection, type Orm, settingNames } from './database.ts';
 import { schema } from './schema.ts';
 
 /**
@@ -57,6 +58,13 @@ export async function openPglite(options: { dataDir: string | null }): Promise<{
       kind: 'pglite',
       orm,
       query,
+      // In-process: a round trip costs no network, so drizzle's transaction plus one statement.
+      transactionWith: (settings, work) =>
+        orm.transaction(async (transaction) => {
+          const assignments = settingNames(settings).map((name) => sql`set_config(${name}, ${settings[name]}, true)`);
+          if (assignments.length > 0) await transaction.execute(sql`SELECT ${sql.join(assignments, sql`, `)}`);
+          return work(transaction);
+        }),
       // One in-process database: notifications are delivered as the notifying transaction commits.
       async listen(channel, handlers) {
         const unsubscribe = await client.listen(channel, (payload) => handlers.notification(payload));

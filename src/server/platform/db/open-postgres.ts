@@ -1,6 +1,15 @@
-import { drizzle } from 'drizzle-orm/node-postgres';
+import { drizzle, NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
+import type { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-import type { Database, MigrationConnection, NotificationHandlers, Orm } from './database.ts';
+import {
+  type Database,
+  type MigrationConnection,
+  type NotificationHandlers,
+  type Orm,
+  settingNames,
+  type Transaction,
+  type TransactionSettings,
+} from './database.ts';
 import { schema } from './schema.ts';
 
 // timestamptz and date columns are parsed by drizzle; keep bigint (int8) as text by default and
@@ -19,6 +28,7 @@ export function openPostgres(options: { url: string; poolSize: number; applicati
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const orm = drizzle(pool, { schema }) as unknown as Orm;
+  const beginTransaction = transactionStarter(orm);
   let closed = false;
   return {
     kind: 'postgres',
@@ -27,12 +37,59 @@ export function openPostgres(options: { url: string; poolSize: number; applicati
       const result = await pool.query(text, params);
       return result.rows as Row[];
     },
+    async transactionWith(settings, work) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        const transaction = await beginTransaction(client, settings);
+        const result = await work(transaction);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // After a failed COMMIT there is no transaction left and ROLLBACK only warns; a ROLLBACK
+        // that fails means the connection is unusable, so the pool must not hand it out again.
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
     listen: (channel, handlers) => listenOnPostgres(options, channel, handlers),
     async close() {
       if (closed) return;
       closed = true;
       await pool.end();
     },
+  };
+}
+
+/**
+ * Drizzle's own `transaction()` sends BEGIN, then the settings, as two round trips. This sends
+ * them as one simple-protocol query (`BEGIN; SELECT set_config(…)`) and hands the work a drizzle
+ * transaction over the same pooled client. The simple protocol takes no parameters, so the
+ * values go in as escaped literals (pg's escapeLiteral: standard-conforming, doubles quotes and
+ * backslashes); the names are checked against a fixed shape (settingNames).
+ */
+function transactionStarter(orm: Orm) {
+  const internals = orm as unknown as {
+    dialect: PgDialect;
+    _: { schema: unknown; fullSchema: Record<string, unknown>; tableNamesMap: Record<string, string> };
+  };
+  const dialect = internals.dialect;
+  const relational = {
+    schema: internals._.schema,
+    fullSchema: internals._.fullSchema,
+    tableNamesMap: internals._.tableNamesMap,
+  } as ConstructorParameters<typeof NodePgSession>[2];
+  return async (client: pg.PoolClient, settings: TransactionSettings): Promise<Transaction> => {
+    const assignments = settingNames(settings).map(
+      (name) => `set_config('${name}', ${pg.escapeLiteral(settings[name] ?? '')}, true)`,
+    );
+    await client.query(assignments.length > 0 ? `BEGIN; SELECT ${assignments.join(', ')}` : 'BEGIN');
+    const session = new NodePgSession(client, dialect, relational);
+    return new NodePgTransaction(dialect, session, relational) as unknown as Transaction;
   };
 }
 

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { Database, Transaction } from './database.ts';
 
 export type TenantScope = { orgId: string; userId: string | null; requestId: string };
@@ -15,12 +14,10 @@ export function withTenantTransaction<T>(
   scope: TenantScope,
   work: (transaction: Transaction) => Promise<T>,
 ): Promise<T> {
-  return database.orm.transaction(async (transaction) => {
-    await transaction.execute(
-      sql`SELECT set_config('app.org_id', ${scope.orgId}, true), set_config('app.user_id', ${scope.userId ?? ''}, true), set_config('app.request_id', ${scope.requestId}, true)`,
-    );
-    return work(transaction);
-  });
+  return database.transactionWith(
+    { 'app.org_id': scope.orgId, 'app.user_id': scope.userId ?? '', 'app.request_id': scope.requestId },
+    work,
+  );
 }
 
 /**
@@ -32,10 +29,5 @@ export function withPlatformTransaction<T>(
   scope: PlatformScope,
   work: (transaction: Transaction) => Promise<T>,
 ): Promise<T> {
-  return database.orm.transaction(async (transaction) => {
-    await transaction.execute(
-      sql`SELECT set_config('app.user_id', ${scope.userId ?? ''}, true), set_config('app.request_id', ${scope.requestId}, true)`,
-    );
-    return work(transaction);
-  });
+  return database.transactionWith({ 'app.user_id': scope.userId ?? '', 'app.request_id': scope.requestId }, work);
 }
