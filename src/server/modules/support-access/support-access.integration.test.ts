@@ -4,6 +4,7 @@
 // time-boxed, revocable grant by an org admin, with every use on both audit chains.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../../../../test/helpers/test-database.ts';
+import { verifyAuditChains } from '../audit/verify-audit-chain.ts';
 import {
   type OrganisationsTestServer,
   startOrganisationsTestServer,
@@ -177,6 +178,14 @@ describe(`support access (${testDatabaseKind})`, () => {
     const listed = await call('GET', '/api/admin/organisations?q=globex', staffLater);
     expect(listed.body.items).toMatchObject([{ id: org.orgId, supportAccess: null }]);
 
+    // Both chains still verify with the expiry appended to each from the other's transaction.
+    for (const orgId of [org.orgId, null]) {
+      const [report] = await verifyAuditChains(
+        <Row>(text: string, params?: unknown[]) => server.testDatabase.adminQuery<Row>(text, params),
+        { orgId },
+      );
+      expect(report?.firstBroken ?? null).toBeNull();
+    }
     expect(await events('support_access.expired', grantId)).toEqual([
       { org_id: null, actor_user_id: null, outcome: 'success' },
       { org_id: org.orgId, actor_user_id: null, outcome: 'success' },
