@@ -122,7 +122,11 @@ const searchQuery = z.object({
 });
 export const adminSearchQuerySchema = searchQuery;
 
-export const adminOrganisationSchema = organisationSchema.extend({ suspendedAt: z.iso.datetime().nullable() });
+export const adminOrganisationSchema = organisationSchema.extend({
+  suspendedAt: z.iso.datetime().nullable(),
+  /** The organisation's active support access grant (its id and expiry), or null. */
+  supportAccess: z.object({ grantId: z.uuid(), expiresAt: z.iso.datetime() }).nullable(),
+});
 export const adminOrganisationListSchema = z.object({
   items: z.array(adminOrganisationSchema),
   nextCursor: z.string().nullable(),

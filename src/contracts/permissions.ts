@@ -30,6 +30,8 @@ const platformAdminPermissions = [
   'platform:audit',
   'platform:keys',
   'platform:backups',
+  /** Reading an organisation's deals under its org admin's time-boxed support access grant. */
+  'platform:support',
 ] as const;
 
 export const rolePermissions = {

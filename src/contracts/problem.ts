@@ -129,6 +129,12 @@ export const problemCodes = {
     description:
       'This account must use multi-factor authentication (platform administrators always do) and has none yet: the sign-in challenge only allows enrolling an authenticator app.',
   },
+  'support-access-required': {
+    status: 403,
+    title: 'Support access not granted',
+    description:
+      "Platform administrators can read an organisation's deals only while one of its org admins has granted support access (Organisation settings → Support access) and the grant has not expired or been revoked. Ask the organisation to grant it; secrets are never readable, grant or no grant.",
+  },
   'step-up-required': {
     status: 403,
     title: 'Confirm with a code',

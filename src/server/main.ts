@@ -9,6 +9,7 @@ import { auditRoutes } from './modules/audit/audit-routes.ts';
 import { adminRoutes } from './modules/admin/admin-routes.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
 import { organisationRoutes } from './modules/organisations/organisation-routes.ts';
+import { supportAccessRoutes } from './modules/support-access/support-access-routes.ts';
 import { DEMO_ACCOUNT, seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
 import { securityTxtRoute } from './modules/system/security-txt-route.ts';
 import { systemRoutes } from './modules/system/system-routes.ts';
@@ -206,6 +207,7 @@ export async function createVigil(options: VigilOptions): Promise<Vigil> {
         revokeAllSessions: identity.sessions.revokeAllSessions,
         accessChanged,
       }),
+      ...supportAccessRoutes({ database, clock, requireStepUp: identity.requireStepUp }),
       ...dealRoutes(),
       ...auditRoutes(),
       ...webhooks.routes,

@@ -3,6 +3,7 @@ import { AuthLayout } from './components/AuthLayout.tsx';
 import { Layout, type RouteHandle } from './components/Layout.tsx';
 import { RequireAuth } from './components/RequireAuth.tsx';
 import { AdminConsolePage } from './pages/AdminConsolePage.tsx';
+import { SupportDealsPage } from './pages/SupportDealsPage.tsx';
 import { ApiDocsPage } from './pages/ApiDocsPage.tsx';
 import { AuditLogPage } from './pages/AuditLogPage.tsx';
 import { DevMailboxPage } from './pages/DevMailboxPage.tsx';
@@ -81,6 +82,11 @@ export const router = createBrowserRouter([
               { path: 'orgs/:orgId/members', element: <MembersPage />, handle: handle('Members') },
               { path: 'orgs/:orgId/settings', element: <OrgSettingsPage />, handle: handle('Organisation settings') },
               { path: 'admin', element: <AdminConsolePage />, handle: handle('Admin console') },
+              {
+                path: 'admin/organisations/:orgId/support',
+                element: <SupportDealsPage />,
+                handle: handle('Support access'),
+              },
               {
                 path: 'orgs/:orgId/webhooks',
                 handle: handle('Webhooks'),

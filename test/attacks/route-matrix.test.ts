@@ -8,7 +8,14 @@ import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/authorize.ts';
 import type { Caller } from '../../src/server/platform/authz/caller.ts';
 import { newId } from '../../src/server/platform/db/ids.ts';
 import { transactionQuery } from '../../src/server/platform/db/query-rows.ts';
-import { deals, invitations, memberships, organisations, users } from '../../src/server/platform/db/schema.ts';
+import {
+  deals,
+  invitations,
+  memberships,
+  organisations,
+  supportAccessGrants,
+  users,
+} from '../../src/server/platform/db/schema.ts';
 import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import type { AnyRouteDefinition } from '../../src/server/platform/http/define-route.ts';
 import { appendAuditEvent } from '../../src/server/modules/audit/append-audit-event.ts';
@@ -34,6 +41,11 @@ const CANARY = { [orgA]: 'CANARY-MATRIX-ORG-A-5e1f', [orgB]: 'CANARY-MATRIX-ORG-
  * (platform metadata), nobody else.
  */
 const NAME_CANARY = { [orgA]: 'NAMECANARY-A-77d0', [orgB]: 'NAMECANARY-B-31ae' } as Record<string, string>;
+/**
+ * Organisation A has granted support access (organisation B has not): the platform's admins may
+ * read A's deals through the support routes, and nothing of B's.
+ */
+const supportGranted = new Set([orgA]);
 
 type CallerKind = 'anonymous' | 'viewer' | 'builder' | 'org_admin' | 'platform_admin_without_mfa' | 'platform_admin';
 const callerKinds: CallerKind[] = [
@@ -151,6 +163,15 @@ beforeAll(async () => {
             }))
           : []),
       ]);
+      if (supportGranted.has(orgId))
+        await transaction.insert(supportAccessGrants).values({
+          orgId,
+          id: newId(),
+          grantedBy: userIds.org_admin,
+          reason: 'matrix support grant',
+          grantedAt: now,
+          expiresAt: new Date(now.getTime() + 24 * 3_600_000),
+        });
       await transaction.insert(invitations).values({
         orgId,
         id: ids.invitationId,
@@ -208,6 +229,14 @@ describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
           if (expected === 'forbidden' && (response.statusCode !== 403 || problemType !== '/problems/forbidden'))
             failures.push(`${label}: expected 403 forbidden`);
           if (expected === 'not-found' && response.statusCode !== 404) failures.push(`${label}: expected 404`);
+          // Support routes: allowed callers read a granted organisation, and are refused the other.
+          const supportRoute = route.permission === 'platform:support';
+          if (supportRoute && expected === 'allowed') {
+            const granted = supportGranted.has(targetOrg);
+            if (granted && response.statusCode !== 200) failures.push(`${label}: expected 200 under the grant`);
+            if (!granted && (response.statusCode !== 403 || problemType !== '/problems/support-access-required'))
+              failures.push(`${label}: expected 403 support-access-required without a grant`);
+          }
           if (expected === 'allowed') {
             // Routes may answer 401 for their own reasons (a wrong password, an invalid refresh
             // token, a session they cannot find); only the pipeline's own "sign in" refusal means
@@ -220,10 +249,14 @@ describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
           // Whatever the status: a caller in organisation A never sees organisation B's data or
           // name, nobody outside an organisation sees its data, and only the platform console
           // (platform metadata) shows organisations' names to non-members.
+          // Under support access, the platform admin may also see the granted organisation's data
+          // on that organisation's support route, never any other organisation's.
           const forbiddenCanaries = caller?.membership
             ? [CANARY[orgB], NAME_CANARY[orgB]]
             : caller?.platformAdmin && route.permission.startsWith('platform:') && expected === 'allowed'
-              ? [CANARY[orgA], CANARY[orgB]]
+              ? [CANARY[orgA], CANARY[orgB]].filter(
+                  (canary) => !(supportRoute && supportGranted.has(targetOrg) && canary === CANARY[targetOrg]),
+                )
               : [CANARY[orgA], CANARY[orgB], NAME_CANARY[orgA], NAME_CANARY[orgB]];
           for (const canary of forbiddenCanaries)
             if (response.body.includes(canary as string)) failures.push(`${label}: leaked ${canary}`);

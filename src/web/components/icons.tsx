@@ -445,3 +445,12 @@ export const BanIcon = (p: IconProps) => (
     <path d="m5.6 5.6 12.8 12.8" />
   </Icon>
 );
+
+/** Support access: a ring buoy. */
+export const LifeBuoyIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <circle cx="12" cy="12" r="9" />
+    <circle cx="12" cy="12" r="3.5" />
+    <path d="m5.6 5.6 3.9 3.9M14.5 14.5l3.9 3.9M18.4 5.6l-3.9 3.9M9.5 14.5l-3.9 3.9" />
+  </Icon>
+);

@@ -10,6 +10,7 @@ import {
   ArrowLeftIcon,
   BanIcon,
   BuildingIcon,
+  EyeIcon,
   LogOutIcon,
   ScrollIcon,
   SearchIcon,
@@ -224,7 +225,7 @@ function SearchBar({
 }
 
 /** Cursor pagination: a stack of the cursors of the pages before this one. */
-function usePages() {
+export function usePages() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   return {
     cursor: cursors.at(-1) ?? null,
@@ -235,7 +236,7 @@ function usePages() {
   };
 }
 
-function Pager({
+export function Pager({
   page,
   nextCursor,
   onNext,
@@ -328,6 +329,7 @@ function Organisations({ onAction }: { onAction: (action: PendingAction) => void
                 <th scope="col">Members</th>
                 <th scope="col">Created</th>
                 <th scope="col">Status</th>
+                <th scope="col">Support access</th>
                 <th scope="col" className="align-right">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -364,15 +366,46 @@ function Organisations({ onAction }: { onAction: (action: PendingAction) => void
                       <span className="table-sub">since {formatDateTime(organisation.suspendedAt)}</span>
                     ) : null}
                   </td>
+                  <td data-testid="admin-organisation-support">
+                    {organisation.supportAccess ? (
+                      <>
+                        <Badge tone="warning" dot>
+                          Granted
+                        </Badge>
+                        <span className="table-sub">
+                          until{' '}
+                          <time dateTime={organisation.supportAccess.expiresAt}>
+                            {formatDateTime(organisation.supportAccess.expiresAt)}
+                          </time>
+                        </span>
+                      </>
+                    ) : (
+                      <span className="muted small">Not granted</span>
+                    )}
+                  </td>
                   <td className="align-right">
-                    <button
-                      type="button"
-                      className={`button button-sm ${organisation.suspended ? 'button-secondary' : 'button-danger-outline'}`}
-                      onClick={() => onAction({ kind: 'organisation', organisation, suspend: !organisation.suspended })}
-                      data-testid="admin-organisation-toggle"
-                    >
-                      {organisation.suspended ? 'Unsuspend' : 'Suspend'}
-                    </button>
+                    <div className="inline-actions inline-actions-end">
+                      {organisation.supportAccess ? (
+                        <Link
+                          to={`/admin/organisations/${encodeURIComponent(organisation.id)}/support`}
+                          className="button button-secondary button-sm"
+                          data-testid="admin-organisation-support-open"
+                        >
+                          <EyeIcon size={13} />
+                          View deals
+                        </Link>
+                      ) : null}
+                      <button
+                        type="button"
+                        className={`button button-sm ${organisation.suspended ? 'button-secondary' : 'button-danger-outline'}`}
+                        onClick={() =>
+                          onAction({ kind: 'organisation', organisation, suspend: !organisation.suspended })
+                        }
+                        data-testid="admin-organisation-toggle"
+                      >
+                        {organisation.suspended ? 'Unsuspend' : 'Suspend'}
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -523,7 +556,7 @@ function AdminConsole({ me }: { me: MeResponse }) {
       <PageHeader
         eyebrow="Platform administration"
         title="Admin console"
-        description="Organisations and users across this Vigil installation. You see platform metadata only — never an organisation’s deals or secrets. Every action is audited and needs a fresh second factor."
+        description="Organisations and users across this Vigil installation. You see platform metadata only — an organisation’s deals only while its admins grant support access, its secrets never. Every action is audited and needs a fresh second factor."
       />
       <nav className="tabs" aria-label="Admin console sections">
         {(Object.keys(tabs) as Tab[]).map((key) => (

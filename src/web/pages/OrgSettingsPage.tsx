@@ -9,6 +9,7 @@ import { AlertIcon, BuildingIcon, LogOutIcon, TrashIcon } from '../components/ic
 import { OrganisationNotFound } from '../components/OrgAccess.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
 import { isStepUpCancelled, useStepUp } from '../components/StepUp.tsx';
+import { SupportAccessCard } from '../components/SupportAccessCard.tsx';
 import { Badge, Card, ErrorState, KeyValue, PageHeader, Skeleton } from '../components/ui.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import {
@@ -322,6 +323,7 @@ function OrgSettings({ me, orgId }: { me: MeResponse; orgId: string }) {
               <KeyValue label="Created">{formatDateTime(query.data.createdAt)}</KeyValue>
             </dl>
           </Card>
+          {editable ? <SupportAccessCard orgId={orgId} /> : null}
           <SettingsCard
             icon={<LogOutIcon size={18} />}
             title="Leave organisation"

@@ -46,7 +46,8 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
       permission: 'platform:organisations',
       audit: { optOut: 'reading platform metadata' },
       schema: { query: adminSearchQuerySchema, responses: { 200: adminOrganisationListSchema } },
-      handler: ({ query, platform }) => platform((transaction) => searchOrganisations(transaction, query)),
+      handler: ({ query, platform }) =>
+        platform((transaction) => searchOrganisations(transaction, { ...query, now: clock.now() })),
     }),
     ...([true, false] as const).map((suspended) =>
       defineRoute({

@@ -37,6 +37,9 @@ export const organisations = pgTable('organisations', {
   suspendedAt: timestamp('suspended_at', { withTimezone: true, mode: 'date' }),
   /** Kept by a trigger on memberships (which the platform cannot read). */
   memberCount: integer('member_count').notNull().default(0),
+  /** The open support access grant, mirrored by a trigger on support_access_grants (0012). */
+  supportAccessGrantId: uuid('support_access_grant_id'),
+  supportAccessExpiresAt: timestamp('support_access_expires_at', { withTimezone: true, mode: 'date' }),
   ...timestamps,
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
@@ -215,6 +218,28 @@ export const invitations = pgTable(
   (table) => [primaryKey({ columns: [table.orgId, table.id] })],
 );
 
+/**
+ * Tenant table (RLS): an org admin's time-boxed grant letting platform admins read the
+ * organisation's deals (migration 0012). At most one open (`endedAt` null) per organisation.
+ */
+export const supportAccessGrants = pgTable(
+  'support_access_grants',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organisations.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    grantedBy: uuid('granted_by').references(() => users.id, { onDelete: 'set null' }),
+    reason: text('reason').notNull(),
+    grantedAt: timestamp('granted_at', { withTimezone: true, mode: 'date' }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+    endReason: text('end_reason', { enum: ['revoked', 'replaced', 'expired'] }),
+    endedBy: uuid('ended_by').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (table) => [primaryKey({ columns: [table.orgId, table.id] })],
+);
+
 export const schema = {
   organisations,
   deals,
@@ -227,6 +252,7 @@ export const schema = {
   mailOutbox,
   memberships,
   invitations,
+  supportAccessGrants,
 };
 export type Organisation = typeof organisations.$inferSelect;
 export type Deal = typeof deals.$inferSelect;
@@ -236,3 +262,4 @@ export type AuditEvent = typeof auditEvents.$inferSelect;
 export type User = typeof users.$inferSelect;
 export type Membership = typeof memberships.$inferSelect;
 export type Invitation = typeof invitations.$inferSelect;
+export type SupportAccessGrant = typeof supportAccessGrants.$inferSelect;

@@ -1,0 +1,13 @@
+import type { Transaction } from '../../platform/db/database.ts';
+import { transactionQuery } from '../../platform/db/query-rows.ts';
+import { appendAuditEvent, type AuditEventInput } from '../audit/append-audit-event.ts';
+import { inOrganisationScope } from '../organisations/organisation-scope.ts';
+
+/**
+ * Appends an event to the chain `input.orgId` names (null: the platform chain) from inside a
+ * transaction scoped to the other one, then restores the scope. Support access is audited on both
+ * chains, and both events commit or roll back with the change they record.
+ */
+export function appendAuditEventInScope(transaction: Transaction, input: AuditEventInput) {
+  return inOrganisationScope(transaction, input.orgId, () => appendAuditEvent(transactionQuery(transaction), input));
+}
