@@ -17,8 +17,10 @@ export default defineConfig({
     // Most of the suite waits (bcrypt on the thread pool, PostgreSQL, chromium), so three files
     // at a time keep both cores busy. Every file uses its own database, ports and Redis key prefix.
     maxWorkers: Number(process.env.VIGIL_TEST_WORKERS ?? 3),
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Safety nets against a hung test, not speed checks: generous, because three files share two
+    // cores (and a CI machine may be busier still).
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       { extends: true as const, test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
@@ -35,7 +37,7 @@ export default defineConfig({
         ? [
             {
               extends: true as const,
-              test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 60_000 },
+              test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
             },
           ]
         : []),
