@@ -24,7 +24,15 @@ export default defineConfig({
     reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       { extends: true as const, test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
-      { extends: true as const, test: { name: 'pglite', include: integration, env: { VIGIL_TEST_DB: 'pglite' } } },
+      {
+        extends: true as const,
+        test: {
+          name: 'pglite',
+          include: integration,
+          env: { VIGIL_TEST_DB: 'pglite' },
+          globalSetup: ['test/helpers/pglite-snapshot.global-setup.ts'],
+        },
+      },
       ...(hasPostgres
         ? [
             {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Config } from '../../src/server/config.ts';
 import type { Database, MigrationConnection } from '../../src/server/platform/db/database.ts';
@@ -40,11 +41,26 @@ function withDatabaseName(url: string, name: string, user?: string): string {
   return parsed.toString();
 }
 
+let snapshot: Promise<Blob | undefined> | undefined;
+
+/**
+ * The migrated, empty PGlite data directory the pglite project's global setup dumped
+ * (test/helpers/pglite-snapshot.global-setup.ts), so each test file copies it instead of running
+ * initdb and every migration again. Without it (benches, a single file run by hand with another
+ * config) databases are created from scratch.
+ */
+function pgliteSnapshot(): Promise<Blob | undefined> {
+  const file = process.env.VIGIL_TEST_PGLITE_SNAPSHOT;
+  snapshot ??= file ? readFile(file).then((bytes) => new Blob([bytes])) : Promise.resolve(undefined);
+  return snapshot;
+}
+
 /** A fresh, migrated, empty database: in-memory PGlite, or a new PostgreSQL database. */
 export async function createTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
   if (testDatabaseKind === 'pglite') {
     const databaseConfig = { kind: 'pglite', dataDir: null } as const;
-    const { database } = await openDatabase(databaseConfig, { migrate: true });
+    // Migrating still runs: against the snapshot it only checks every migration is applied.
+    const { database } = await openDatabase(databaseConfig, { migrate: true, pgliteSnapshot: await pgliteSnapshot() });
     return {
       database,
       databaseConfig,

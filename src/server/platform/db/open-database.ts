@@ -14,10 +14,13 @@ export class UnsafeDatabaseRoleError extends Error {
  */
 export async function openDatabase(
   databaseConfig: Config['database'],
-  options: { migrate: boolean },
+  options: { migrate: boolean; pgliteSnapshot?: Blob },
 ): Promise<{ database: Database; migrationsApplied: string[] }> {
   if (databaseConfig.kind === 'pglite') {
-    const embedded = await openPglite({ dataDir: databaseConfig.dataDir });
+    const embedded = await openPglite({
+      dataDir: databaseConfig.dataDir,
+      ...(options.pgliteSnapshot ? { snapshot: options.pgliteSnapshot } : {}),
+    });
     try {
       const migrationsApplied = options.migrate ? await applyMigrations(embedded.migrationConnection) : [];
       await embedded.switchToRuntimeRole();

@@ -12,13 +12,19 @@ import { schema } from './schema.ts';
  * forgotten WHERE clause. It cannot guard against SQL injection (an injected `RESET ROLE` would
  * escape it) — that is what PostgreSQL with a separate login role is for. See ARCHITECTURE.md.
  */
-export async function openPglite(options: { dataDir: string | null }): Promise<{
+export async function openPglite(options: {
+  dataDir: string | null;
+  /** An in-memory database starts as a copy of this dumped data directory (`dumpDataDir`). */
+  snapshot?: Blob;
+}): Promise<{
   database: Database;
   migrationConnection: MigrationConnection;
   switchToRuntimeRole(): Promise<void>;
 }> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const client = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  const client = options.dataDir
+    ? await PGlite.create(options.dataDir)
+    : await PGlite.create(options.snapshot ? { loadDataDir: options.snapshot } : {});
   const orm = drizzle(client, { schema }) as unknown as Orm;
 
   const query = async <Row>(text: string, params: unknown[] = []): Promise<Row[]> => {
