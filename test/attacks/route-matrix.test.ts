@@ -4,7 +4,7 @@
 // organisation's ids in the path, query string and body.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleHasPermission } from '../../src/contracts/permissions.ts';
-import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/authorize.ts';
+import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/require-caller.ts';
 import type { Caller } from '../../src/server/platform/authz/caller.ts';
 import { newId } from '../../src/server/platform/db/ids.ts';
 import { transactionQuery } from '../../src/server/platform/db/query-rows.ts';

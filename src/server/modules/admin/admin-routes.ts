@@ -5,7 +5,7 @@ import {
   adminUserListSchema,
   suspendRequestSchema,
 } from '../../../contracts/organisations.ts';
-import type { Caller } from '../../platform/authz/caller.ts';
+import { requirePlatformAdmin } from '../../platform/authz/require-caller.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
 import type { AccessChanged } from '../organisations/organisation-context.ts';
@@ -24,11 +24,6 @@ export type AdminRoutesDependencies = {
 const orgParams = z.object({ orgId: z.uuid() });
 const userParams = z.object({ userId: z.uuid() });
 const changedSchema = z.object({ changed: z.boolean() });
-
-function admin(caller: Caller | null): Caller {
-  if (!caller) throw new Error('a platform route ran without a caller');
-  return caller;
-}
 
 /**
  * The platform admin console: organisations and users (platform metadata only — no deal data,
@@ -67,7 +62,7 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
         handler: async ({ params, body, caller, platform, audit }) => {
           audit.target('organisation', params.orgId);
           if (body) audit.metadata({ reason: (body as { reason: string }).reason });
-          await requireStepUp(admin(caller));
+          await requireStepUp(requirePlatformAdmin(caller));
           const result = await platform((transaction) =>
             setOrganisationSuspended({ transaction, clock, orgId: params.orgId, suspended }),
           );
@@ -103,9 +98,15 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
         handler: async ({ params, body, caller, platform, audit }) => {
           audit.target('user', params.userId);
           if (body) audit.metadata({ reason: (body as { reason: string }).reason });
-          await requireStepUp(admin(caller));
+          await requireStepUp(requirePlatformAdmin(caller));
           const result = await platform((transaction) =>
-            setUserSuspended({ transaction, clock, actorId: admin(caller).userId, userId: params.userId, suspended }),
+            setUserSuspended({
+              transaction,
+              clock,
+              actorId: requirePlatformAdmin(caller).userId,
+              userId: params.userId,
+              suspended,
+            }),
           );
           if (suspended) await revokeAllSessions({ userId: params.userId, reason: 'suspended' });
           accessChanged({ userId: params.userId });
@@ -123,7 +124,7 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
       schema: { params: userParams, responses: { 200: z.object({ signedOut: z.literal(true) }) } },
       handler: async ({ params, caller, audit }) => {
         audit.target('user', params.userId);
-        await requireStepUp(admin(caller));
+        await requireStepUp(requirePlatformAdmin(caller));
         await revokeAllSessions({ userId: params.userId, reason: 'admin_sign_out' });
         accessChanged({ userId: params.userId });
         return { signedOut: true as const };

@@ -16,6 +16,7 @@ import {
   updateOrganisationRequestSchema,
 } from '../../../contracts/organisations.ts';
 import type { Caller } from '../../platform/authz/caller.ts';
+import { requireMember, requireSignedIn } from '../../platform/authz/require-caller.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
 import type { AuditActor } from '../audit/append-audit-event.ts';
 import { changeMemberRole, removeMember } from './change-membership.ts';
@@ -31,18 +32,6 @@ import { updateOrganisation } from './update-organisation.ts';
 const orgParams = z.object({ orgId: z.uuid() });
 const memberParams = z.object({ orgId: z.uuid(), userId: z.uuid() });
 const invitationParams = z.object({ orgId: z.uuid(), invitationId: z.uuid() });
-
-function signedIn(caller: Caller | null): Caller {
-  if (!caller) throw new Error('an authenticated route ran without a caller');
-  return caller;
-}
-
-/** The caller's membership of the organisation the request is authorised for. */
-function member(caller: Caller | null) {
-  const membership = signedIn(caller).membership;
-  if (!membership) throw new Error('an organisation route ran without a membership');
-  return { userId: signedIn(caller).userId, role: membership.role };
-}
 
 function actorOf(request: FastifyRequest, caller: Caller | null): AuditActor {
   const userAgent = request.headers['user-agent'];
@@ -76,7 +65,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
           const created = await createOrganisation({
             transaction,
             clock,
-            userId: signedIn(caller).userId,
+            userId: requireSignedIn(caller).userId,
             name: body.name,
             actor: actorOf(request, caller),
             requestId,
@@ -138,7 +127,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
         audit.target('organisation', params.orgId);
         await prepareOrganisationDeletion({
           context,
-          caller: signedIn(caller),
+          caller: requireSignedIn(caller),
           orgId: params.orgId,
           confirmName: body.confirmName,
           requestId,
@@ -186,7 +175,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
           const change = await changeMemberRole({
             transaction,
             orgId: params.orgId,
-            callerRole: member(caller).role,
+            callerRole: requireMember(caller, params.orgId).role,
             userId: params.userId,
             role: body.role,
           });
@@ -209,12 +198,13 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { params: memberParams, responses: { 200: z.object({ removed: z.literal(true) }) } },
       handler: async ({ params, caller, tenant, audit }) => {
         audit.target('user', params.userId);
+        const { userId: callerId, role: callerRole } = requireMember(caller, params.orgId);
         await tenant(async (transaction) => {
           const { role } = await removeMember({
             transaction,
             orgId: params.orgId,
-            callerRole: member(caller).role,
-            callerId: member(caller).userId,
+            callerRole,
+            callerId,
             userId: params.userId,
           });
           audit.metadata({ role });
@@ -233,7 +223,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       audit: { action: 'member.left' },
       schema: { params: orgParams, responses: { 200: z.object({ left: z.literal(true) }) } },
       handler: async ({ params, caller, tenant, audit }) => {
-        const { userId, role } = member(caller);
+        const { userId, role } = requireMember(caller, params.orgId);
         audit.target('user', userId);
         await tenant((transaction) =>
           removeMember({ transaction, orgId: params.orgId, callerRole: role, callerId: userId, userId }),
@@ -266,13 +256,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { params: orgParams, body: inviteRequestSchema, responses: { 201: invitationSchema } },
       handler: async ({ params, body, caller, tenant, reply, audit }) => {
         audit.metadata({ role: body.role });
+        const inviter = requireMember(caller, params.orgId);
         const { invitation, mail } = await tenant(async (transaction) => {
           const created = await inviteMember({
             context,
             transaction,
             orgId: params.orgId,
-            inviterId: member(caller).userId,
-            inviterRole: member(caller).role,
+            inviterId: inviter.userId,
+            inviterRole: inviter.role,
             email: body.email,
             role: body.role,
           });
@@ -294,13 +285,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { params: invitationParams, responses: { 200: invitationSchema } },
       handler: async ({ params, caller, tenant, audit }) => {
         audit.target('invitation', params.invitationId);
+        const inviter = requireMember(caller, params.orgId);
         const { invitation, mail } = await tenant((transaction) =>
           resendInvitation({
             context,
             transaction,
             orgId: params.orgId,
-            inviterId: member(caller).userId,
-            inviterRole: member(caller).role,
+            inviterId: inviter.userId,
+            inviterRole: inviter.role,
             invitationId: params.invitationId,
           }),
         );
@@ -333,7 +325,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { responses: { 200: receivedInvitationListSchema } },
       handler: async ({ caller, platform }) => ({
         items: await platform((transaction) =>
-          listReceivedInvitations(transaction, { userId: signedIn(caller).userId, now: clock.now() }),
+          listReceivedInvitations(transaction, { userId: requireSignedIn(caller).userId, now: clock.now() }),
         ),
       }),
     }),
@@ -356,7 +348,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
           const result = await platform((transaction) =>
             respondToInvitation({
               transaction,
-              userId: signedIn(caller).userId,
+              userId: requireSignedIn(caller).userId,
               request: body,
               accept: verb === 'accept',
               actor: actorOf(request, caller),
@@ -369,7 +361,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
             }),
           );
           if (verb === 'decline') return { declined: true as const };
-          accessChanged({ userId: signedIn(caller).userId, orgId: result.orgId });
+          accessChanged({ userId: requireSignedIn(caller).userId, orgId: result.orgId });
           return { orgId: result.orgId, orgName: result.orgName, role: result.role };
         },
       }),
