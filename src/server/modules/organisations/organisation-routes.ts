@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   acceptedInvitationSchema,
@@ -15,10 +14,8 @@ import {
   respondToInvitationRequestSchema,
   updateOrganisationRequestSchema,
 } from '../../../contracts/organisations.ts';
-import type { Caller } from '../../platform/authz/caller.ts';
 import { requireMember, requireSignedIn } from '../../platform/authz/require-caller.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
-import type { AuditActor } from '../audit/append-audit-event.ts';
 import { changeMemberRole, removeMember } from './change-membership.ts';
 import { createOrganisation } from './create-organisation.ts';
 import { deleteOrganisation, prepareOrganisationDeletion } from './delete-organisation.ts';
@@ -32,16 +29,6 @@ import { updateOrganisation } from './update-organisation.ts';
 const orgParams = z.object({ orgId: z.uuid() });
 const memberParams = z.object({ orgId: z.uuid(), userId: z.uuid() });
 const invitationParams = z.object({ orgId: z.uuid(), invitationId: z.uuid() });
-
-function actorOf(request: FastifyRequest, caller: Caller | null): AuditActor {
-  const userAgent = request.headers['user-agent'];
-  return {
-    userId: caller?.userId ?? null,
-    role: caller?.membership?.role ?? null,
-    ip: request.ip,
-    userAgent: typeof userAgent === 'string' ? userAgent : null,
-  };
-}
 
 /**
  * Organisations, their members and invitations. Organisation routes run in the organisation's
@@ -60,14 +47,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       permission: 'self',
       audit: { action: 'organisation.created' },
       schema: { body: createOrganisationRequestSchema, responses: { 201: organisationSchema } },
-      handler: async ({ body, caller, request, requestId, platform, reply, audit }) => {
+      handler: async ({ body, caller, requestId, platform, reply, audit }) => {
         const organisation = await platform(async (transaction) => {
           const created = await createOrganisation({
             transaction,
             clock,
             userId: requireSignedIn(caller).userId,
             name: body.name,
-            actor: actorOf(request, caller),
+            actor: audit.currentActor(),
             requestId,
           });
           audit.target('organisation', created.id);
@@ -123,7 +110,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
         body: deleteOrganisationRequestSchema,
         responses: { 200: z.object({ deleted: z.literal(true) }) },
       },
-      handler: async ({ params, body, caller, request, requestId, tenant, audit }) => {
+      handler: async ({ params, body, caller, requestId, tenant, audit }) => {
         audit.target('organisation', params.orgId);
         await prepareOrganisationDeletion({
           context,
@@ -138,7 +125,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
             transaction,
             orgId: params.orgId,
             confirmName: body.confirmName,
-            actor: actorOf(request, caller),
+            actor: audit.currentActor(),
             requestId,
           }),
         );
@@ -344,14 +331,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
           body: respondToInvitationRequestSchema,
           responses: { 200: verb === 'accept' ? acceptedInvitationSchema : z.object({ declined: z.literal(true) }) },
         },
-        handler: async ({ body, caller, request, requestId, platform, audit }) => {
+        handler: async ({ body, caller, requestId, platform, audit }) => {
           const result = await platform((transaction) =>
             respondToInvitation({
               transaction,
               userId: requireSignedIn(caller).userId,
               request: body,
               accept: verb === 'accept',
-              actor: actorOf(request, caller),
+              actor: audit.currentActor(),
               requestId,
               now: clock.now(),
             }).then((outcome) => {

@@ -64,6 +64,40 @@ describe(`organisations (${testDatabaseKind})`, () => {
     expect(platformEvent?.actor_user_id).toBe(founder.id);
   });
 
+  it('records the same actor (user, IP, user agent) on the service’s event as on the route’s', async () => {
+    const founder = await server.createUser();
+    const response = await server.vigil.app.inject({
+      method: 'POST',
+      url: '/api/orgs',
+      headers: { ...(await server.signIn(founder.id)), 'user-agent': 'ActorProbe/1.0' },
+      payload: { name: 'Initech' },
+    });
+    expect(response.statusCode).toBe(201);
+    const orgId = response.json<{ id: string }>().id;
+    type ActorRow = { org_id: string | null; actor_user_id: string; actor_role: string | null; actor_ip: string };
+    const events = await server.testDatabase.adminQuery<ActorRow & { actor_user_agent: string }>(
+      "SELECT org_id, actor_user_id, actor_role, actor_ip, actor_user_agent FROM audit_events WHERE action = 'organisation.created' AND (org_id = $1 OR target_id = $1::text) ORDER BY org_id NULLS FIRST",
+      [orgId],
+    );
+    // The route's event on the platform chain, the service's on the new organisation's chain.
+    expect(events).toEqual([
+      {
+        org_id: null,
+        actor_user_id: founder.id,
+        actor_role: null,
+        actor_ip: '127.0.0.1',
+        actor_user_agent: 'ActorProbe/1.0',
+      },
+      {
+        org_id: orgId,
+        actor_user_id: founder.id,
+        actor_role: 'org_admin',
+        actor_ip: '127.0.0.1',
+        actor_user_agent: 'ActorProbe/1.0',
+      },
+    ]);
+  });
+
   it('renames and changes settings (admins only), refusing unknown time zones', async () => {
     const { orgId, admin } = await newOrganisation();
     const renamed = await call('PATCH', `/api/orgs/${orgId}`, admin, {
