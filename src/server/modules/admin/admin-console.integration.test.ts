@@ -84,6 +84,48 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  it('counts each listed user’s live sessions only (not revoked, not expired), page by page', async () => {
+    const admin = await platformAdmin();
+    const [busy, idle, single] = [
+      await server.createUser({ email: 'busy@counts.example' }),
+      await server.createUser({ email: 'idle@counts.example' }),
+      await server.createUser({ email: 'single@counts.example' }),
+    ];
+    for (let index = 0; index < 4; index += 1) await server.signIn(busy.id);
+    await server.signIn(single.id);
+    const busySessions = await server.testDatabase.adminQuery<{ id: string }>(
+      'SELECT id FROM sessions WHERE user_id = $1 ORDER BY id',
+      [busy.id],
+    );
+    await server.testDatabase.adminQuery(
+      "UPDATE sessions SET revoked_at = now(), revoked_reason = 'test' WHERE id = $1",
+      [busySessions[0]?.id],
+    );
+    await server.testDatabase.adminQuery(
+      "UPDATE sessions SET absolute_expires_at = $2::timestamptz - interval '1 second' WHERE id = $1",
+      [busySessions[1]?.id, server.clock.now().toISOString()],
+    );
+    const counts = new Map<string, number>();
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/api/admin/users?q=counts.example&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        admin.headers,
+      );
+      for (const item of page.body.items as { id: string; activeSessions: number }[])
+        counts.set(item.id, item.activeSessions);
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    expect(counts).toEqual(
+      new Map([
+        [busy.id, 2],
+        [idle.id, 0],
+        [single.id, 1],
+      ]),
+    );
+  });
+
   it('refuses everyone but a platform admin whose session passed MFA', async () => {
     const person = await server.createUser();
     expect((await call('GET', '/api/admin/users', {})).status).toBe(401);
