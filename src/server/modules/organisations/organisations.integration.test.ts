@@ -122,7 +122,7 @@ describe(`organisations (${testDatabaseKind})`, () => {
   });
 
   it('invites by email: only the invited account accepts, once, with the invited role', async () => {
-    const { orgId, admin } = await newOrganisation();
+    const { orgId, admin, founder } = await newOrganisation();
     const invitee = await server.createUser({ email: 'Casey.Builder@Example.test' });
     const invited = await call('POST', `/api/orgs/${orgId}/invitations`, admin, {
       email: 'casey.builder@example.test',
@@ -130,6 +130,12 @@ describe(`organisations (${testDatabaseKind})`, () => {
     });
     expect(invited.status).toBe(201);
     expect(invited.body).toMatchObject({ role: 'builder', status: 'pending' });
+    // The mail names the organisation and who invited (and a resend says the same).
+    const invitedBy = `${founder.email} invited you to join Northwind Traders on Vigil as builder.`;
+    expect(await server.lastMailTextTo('casey.builder@example.test')).toContain(invitedBy);
+    const resent = await call('POST', `/api/orgs/${orgId}/invitations/${invited.body.id as string}/resend`, admin);
+    expect(resent.status).toBe(200);
+    expect(await server.lastMailTextTo('casey.builder@example.test')).toContain(invitedBy);
     const token = await server.invitationTokenFor('casey.builder@example.test');
     // The token is stored only as a hash.
     const stored = await server.testDatabase.adminQuery<{ token_hash: string }>(
@@ -157,7 +163,12 @@ describe(`organisations (${testDatabaseKind})`, () => {
     expect(members.body.items).toContainEqual(expect.objectContaining({ userId: invitee.id, role: 'builder' }));
     const invitations = await call('GET', `/api/orgs/${orgId}/invitations`, admin);
     expect(invitations.body.items).toMatchObject([{ status: 'accepted' }]);
-    expect(await auditActions(orgId)).toEqual(['organisation.created', 'invitation.created', 'member.joined']);
+    expect(await auditActions(orgId)).toEqual([
+      'organisation.created',
+      'invitation.created',
+      'invitation.resent',
+      'member.joined',
+    ]);
     // A builder cannot manage members.
     const asBuilder = await server.signIn(invitee.id, { orgId });
     expect((await call('GET', `/api/orgs/${orgId}/members`, asBuilder)).status).toBe(403);
