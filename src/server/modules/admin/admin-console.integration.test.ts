@@ -216,6 +216,18 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
     const personAgain = await server.signIn(person.id);
     expect((await call('POST', `/api/admin/users/${person.id}/sign-out`, fresh)).body).toEqual({ signedOut: true });
     expect((await call('GET', '/api/me', personAgain)).status).toBe(401);
+
+    // An id that names nobody is 404, like suspending an unknown user, and audited as a failure.
+    const nobody = '01900000-0000-7000-8000-00000000dead';
+    const unknown = await call('POST', `/api/admin/users/${nobody}/sign-out`, fresh);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.type).toBe('/problems/not-found');
+    expect((await call('POST', `/api/admin/users/${nobody}/suspend`, fresh, { reason: 'compare' })).status).toBe(404);
+    const events = await server.testDatabase.adminQuery<{ outcome: string }>(
+      "SELECT outcome FROM audit_events WHERE action = 'user.signed_out_by_admin' AND target_id = $1",
+      [nobody],
+    );
+    expect(events).toEqual([{ outcome: 'failure' }]);
   });
 
   it('creates the first platform admin, or promotes an existing account (what `vigil admin create` runs)', async () => {

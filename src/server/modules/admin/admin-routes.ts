@@ -11,7 +11,7 @@ import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define
 import type { AccessChanged } from '../organisations/organisation-context.ts';
 import { searchOrganisations } from './search-organisations.ts';
 import { searchUsers } from './search-users.ts';
-import { setOrganisationSuspended, setUserSuspended } from './suspend-account.ts';
+import { requireUserExists, setOrganisationSuspended, setUserSuspended } from './suspend-account.ts';
 
 export type AdminRoutesDependencies = {
   clock: Clock;
@@ -122,9 +122,11 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
       permission: 'platform:users',
       audit: { action: 'user.signed_out_by_admin', sensitive: true },
       schema: { params: userParams, responses: { 200: z.object({ signedOut: z.literal(true) }) } },
-      handler: async ({ params, caller, audit }) => {
+      handler: async ({ params, caller, platform, audit }) => {
         audit.target('user', params.userId);
         await requireStepUp(requirePlatformAdmin(caller));
+        // An unknown id is the caller's mistake, not a sign-out of nobody.
+        await platform((transaction) => requireUserExists(transaction, params.userId));
         await revokeAllSessions({ userId: params.userId, reason: 'admin_sign_out' });
         accessChanged({ userId: params.userId });
         return { signedOut: true as const };
