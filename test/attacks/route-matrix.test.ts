@@ -4,7 +4,7 @@
 // organisation's ids in the path, query string and body.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleHasPermission } from '../../src/contracts/permissions.ts';
-import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/authorize.ts';
+import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/require-caller.ts';
 import type { Caller } from '../../src/server/platform/authz/caller.ts';
 import { newId } from '../../src/server/platform/db/ids.ts';
 import { transactionQuery } from '../../src/server/platform/db/query-rows.ts';
@@ -19,6 +19,12 @@ import {
 import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import type { AnyRouteDefinition } from '../../src/server/platform/http/define-route.ts';
 import { appendAuditEvent } from '../../src/server/modules/audit/append-audit-event.ts';
+import { endpointSecretPlace, generateWebhookSecret } from '../../src/server/modules/webhooks/webhook-secret.ts';
+import {
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookMessages,
+} from '../../src/server/modules/webhooks/webhook-tables.ts';
 import { sampleFromSchema } from '../helpers/sample-from-schema.ts';
 import { testDatabaseKind } from '../helpers/test-database.ts';
 import { startTestVigil, type TestVigil, testCallerHeader } from '../helpers/test-vigil.ts';
@@ -30,10 +36,21 @@ const orgB = newId();
  * Each organisation's objects, by the path parameter that names them: a caller in organisation A
  * is handed organisation B's real ids (IDOR) in paths, query strings and bodies.
  */
-const objects = {
-  [orgA]: { dealId: newId(), userId: newId(), invitationId: newId() },
-  [orgB]: { dealId: newId(), userId: newId(), invitationId: newId() },
-} as Record<string, { dealId: string; userId: string; invitationId: string }>;
+type OrganisationObjects = {
+  dealId: string;
+  userId: string;
+  invitationId: string;
+  endpointId: string;
+  messageId: string;
+};
+const newObjects = (): OrganisationObjects => ({
+  dealId: newId(),
+  userId: newId(),
+  invitationId: newId(),
+  endpointId: newId(),
+  messageId: newId(),
+});
+const objects: Record<string, OrganisationObjects> = { [orgA]: newObjects(), [orgB]: newObjects() };
 /** Business data (deals, members, invitations, audit events): only the organisation's members. */
 const CANARY = { [orgA]: 'CANARY-MATRIX-ORG-A-5e1f', [orgB]: 'CANARY-MATRIX-ORG-B-9c3d' } as Record<string, string>;
 /**
@@ -89,7 +106,7 @@ function expectationFor(route: AnyRouteDefinition, kind: CallerKind, targetOrg: 
 }
 
 function requestFor(route: AnyRouteDefinition, targetOrg: string) {
-  const ids = objects[targetOrg] as { dealId: string; userId: string; invitationId: string };
+  const ids = objects[targetOrg] as OrganisationObjects;
   const objectId = ids.dealId;
   const path = route.url
     .replace(':orgId', targetOrg)
@@ -134,7 +151,7 @@ beforeAll(async () => {
     ]),
   );
   for (const orgId of [orgA, orgB]) {
-    const ids = objects[orgId] as { dealId: string; userId: string; invitationId: string };
+    const ids = objects[orgId] as OrganisationObjects;
     await withPlatformTransaction(database, { userId: null, requestId: 'seed' }, (transaction) =>
       transaction.insert(users).values({
         id: ids.userId,
@@ -146,6 +163,11 @@ beforeAll(async () => {
         createdAt: now,
         updatedAt: now,
       }),
+    );
+    // Sealed before the transaction: the keyring may read its data keys (PGlite has one connection).
+    const secretSealed = await server.vigil.keyring.seal(
+      generateWebhookSecret(),
+      endpointSecretPlace(orgId, ids.endpointId),
     );
     await withTenantTransaction(database, { orgId, userId: null, requestId: 'seed' }, async (transaction) => {
       await transaction
@@ -183,6 +205,40 @@ beforeAll(async () => {
         createdAt: now,
         sentAt: now,
         expiresAt: new Date(now.getTime() + 86_400_000),
+      });
+      // A webhook endpoint with a real sealed secret, one message (carrying the canary) and its
+      // failed delivery, so the webhook routes' :endpointId / :messageId name real objects.
+      await transaction.insert(webhookEndpoints).values({
+        orgId,
+        id: ids.endpointId,
+        url: `https://hooks.example/${CANARY[orgId]}`,
+        description: `Endpoint ${CANARY[orgId]}`,
+        eventTypes: ['webhook.test'],
+        secretSealed,
+        secretHint: 'whsec_…test',
+        status: 'active',
+        createdAt: now,
+        updatedAt: now,
+      });
+      await transaction.insert(webhookMessages).values({
+        orgId,
+        id: ids.messageId,
+        eventType: 'webhook.test',
+        body: JSON.stringify({ type: 'webhook.test', data: { canary: CANARY[orgId] } }),
+        createdAt: now,
+      });
+      await transaction.insert(webhookDeliveries).values({
+        orgId,
+        id: newId(),
+        endpointId: ids.endpointId,
+        messageId: ids.messageId,
+        eventType: 'webhook.test',
+        state: 'failed',
+        attempts: 1,
+        lastAttemptAt: now,
+        lastStatusCode: 500,
+        createdAt: now,
+        updatedAt: now,
       });
       await appendAuditEvent(transactionQuery(transaction), {
         orgId,

@@ -84,6 +84,48 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
+  it('counts each listed user’s live sessions only (not revoked, not expired), page by page', async () => {
+    const admin = await platformAdmin();
+    const [busy, idle, single] = [
+      await server.createUser({ email: 'busy@counts.example' }),
+      await server.createUser({ email: 'idle@counts.example' }),
+      await server.createUser({ email: 'single@counts.example' }),
+    ];
+    for (let index = 0; index < 4; index += 1) await server.signIn(busy.id);
+    await server.signIn(single.id);
+    const busySessions = await server.testDatabase.adminQuery<{ id: string }>(
+      'SELECT id FROM sessions WHERE user_id = $1 ORDER BY id',
+      [busy.id],
+    );
+    await server.testDatabase.adminQuery(
+      "UPDATE sessions SET revoked_at = now(), revoked_reason = 'test' WHERE id = $1",
+      [busySessions[0]?.id],
+    );
+    await server.testDatabase.adminQuery(
+      "UPDATE sessions SET absolute_expires_at = $2::timestamptz - interval '1 second' WHERE id = $1",
+      [busySessions[1]?.id, server.clock.now().toISOString()],
+    );
+    const counts = new Map<string, number>();
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/api/admin/users?q=counts.example&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        admin.headers,
+      );
+      for (const item of page.body.items as { id: string; activeSessions: number }[])
+        counts.set(item.id, item.activeSessions);
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    expect(counts).toEqual(
+      new Map([
+        [busy.id, 2],
+        [idle.id, 0],
+        [single.id, 1],
+      ]),
+    );
+  });
+
   it('refuses everyone but a platform admin whose session passed MFA', async () => {
     const person = await server.createUser();
     expect((await call('GET', '/api/admin/users', {})).status).toBe(401);
@@ -174,6 +216,18 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
     const personAgain = await server.signIn(person.id);
     expect((await call('POST', `/api/admin/users/${person.id}/sign-out`, fresh)).body).toEqual({ signedOut: true });
     expect((await call('GET', '/api/me', personAgain)).status).toBe(401);
+
+    // An id that names nobody is 404, like suspending an unknown user, and audited as a failure.
+    const nobody = '01900000-0000-7000-8000-00000000dead';
+    const unknown = await call('POST', `/api/admin/users/${nobody}/sign-out`, fresh);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.type).toBe('/problems/not-found');
+    expect((await call('POST', `/api/admin/users/${nobody}/suspend`, fresh, { reason: 'compare' })).status).toBe(404);
+    const events = await server.testDatabase.adminQuery<{ outcome: string }>(
+      "SELECT outcome FROM audit_events WHERE action = 'user.signed_out_by_admin' AND target_id = $1",
+      [nobody],
+    );
+    expect(events).toEqual([{ outcome: 'failure' }]);
   });
 
   it('creates the first platform admin, or promotes an existing account (what `vigil admin create` runs)', async () => {

@@ -5,13 +5,13 @@ import {
   adminUserListSchema,
   suspendRequestSchema,
 } from '../../../contracts/organisations.ts';
-import type { Caller } from '../../platform/authz/caller.ts';
+import { requirePlatformAdmin } from '../../platform/authz/require-caller.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
 import type { AccessChanged } from '../organisations/organisation-context.ts';
 import { searchOrganisations } from './search-organisations.ts';
 import { searchUsers } from './search-users.ts';
-import { setOrganisationSuspended, setUserSuspended } from './suspend-account.ts';
+import { requireUserExists, setOrganisationSuspended, setUserSuspended } from './suspend-account.ts';
 
 export type AdminRoutesDependencies = {
   clock: Clock;
@@ -24,11 +24,6 @@ export type AdminRoutesDependencies = {
 const orgParams = z.object({ orgId: z.uuid() });
 const userParams = z.object({ userId: z.uuid() });
 const changedSchema = z.object({ changed: z.boolean() });
-
-function admin(caller: Caller | null): Caller {
-  if (!caller) throw new Error('a platform route ran without a caller');
-  return caller;
-}
 
 /**
  * The platform admin console: organisations and users (platform metadata only — no deal data,
@@ -68,7 +63,7 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
         handler: async ({ params, body, caller, platform, audit }) => {
           audit.target('organisation', params.orgId);
           if (body) audit.metadata({ reason: (body as { reason: string }).reason });
-          await requireStepUp(admin(caller));
+          await requireStepUp(requirePlatformAdmin(caller));
           const result = await platform((transaction) =>
             setOrganisationSuspended({ transaction, clock, orgId: params.orgId, suspended }),
           );
@@ -104,9 +99,15 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
         handler: async ({ params, body, caller, platform, audit }) => {
           audit.target('user', params.userId);
           if (body) audit.metadata({ reason: (body as { reason: string }).reason });
-          await requireStepUp(admin(caller));
+          await requireStepUp(requirePlatformAdmin(caller));
           const result = await platform((transaction) =>
-            setUserSuspended({ transaction, clock, actorId: admin(caller).userId, userId: params.userId, suspended }),
+            setUserSuspended({
+              transaction,
+              clock,
+              actorId: requirePlatformAdmin(caller).userId,
+              userId: params.userId,
+              suspended,
+            }),
           );
           if (suspended) await revokeAllSessions({ userId: params.userId, reason: 'suspended' });
           accessChanged({ userId: params.userId });
@@ -122,9 +123,11 @@ export function adminRoutes(dependencies: AdminRoutesDependencies): AnyRouteDefi
       permission: 'platform:users',
       audit: { action: 'user.signed_out_by_admin', sensitive: true },
       schema: { params: userParams, responses: { 200: z.object({ signedOut: z.literal(true) }) } },
-      handler: async ({ params, caller, audit }) => {
+      handler: async ({ params, caller, platform, audit }) => {
         audit.target('user', params.userId);
-        await requireStepUp(admin(caller));
+        await requireStepUp(requirePlatformAdmin(caller));
+        // An unknown id is the caller's mistake, not a sign-out of nobody.
+        await platform((transaction) => requireUserExists(transaction, params.userId));
         await revokeAllSessions({ userId: params.userId, reason: 'admin_sign_out' });
         accessChanged({ userId: params.userId });
         return { signedOut: true as const };

@@ -35,6 +35,12 @@ export async function setUserSuspended(options: {
   return { changed: true };
 }
 
+/** Throws 404 `not-found` (as the other admin actions do) unless the user exists. */
+export async function requireUserExists(transaction: Transaction, userId: string): Promise<void> {
+  const [user] = await transaction.select({ id: users.id }).from(users).where(eq(users.id, userId));
+  if (!user) throw new AppError('not-found', 'No such user.');
+}
+
 /** Suspends or unsuspends an organisation: while suspended, no member can use it. */
 export async function setOrganisationSuspended(options: {
   transaction: Transaction;

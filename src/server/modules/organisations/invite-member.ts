@@ -12,7 +12,10 @@ import type { MailMessage } from '../identity/mail/create-mailer.ts';
 import { newInvitationToken } from './invitation-token.ts';
 import { invitationStatus, invitationView } from './invitation-view.ts';
 
-/** The invitation email, composed in the transaction and sent once it has committed. */
+/**
+ * The invitation email, composed in the transaction and sent once it has committed. The
+ * organisation's name and the inviter's address come from one statement.
+ */
 async function composeInvitation(options: {
   context: OrganisationContext;
   transaction: Transaction;
@@ -23,17 +26,16 @@ async function composeInvitation(options: {
   token: string;
   expiresAt: Date;
 }): Promise<MailMessage> {
-  const { transaction } = options;
-  const [organisation] = await transaction
-    .select({ name: organisations.name })
+  const [names] = await options.transaction
+    .select({ orgName: organisations.name, inviterEmail: users.email })
     .from(organisations)
+    .leftJoin(users, eq(users.id, options.inviterId))
     .where(eq(organisations.id, options.orgId));
-  const [inviter] = await transaction.select({ email: users.email }).from(users).where(eq(users.id, options.inviterId));
   return invitationMail({
     to: options.to,
-    orgName: organisation?.name ?? 'an organisation',
+    orgName: names?.orgName ?? 'an organisation',
     role: options.role,
-    inviterEmail: inviter?.email ?? null,
+    inviterEmail: names?.inviterEmail ?? null,
     link: invitationLink(options.context.publicUrl, options.token),
     expiresAt: options.expiresAt,
   });

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   acceptedInvitationSchema,
@@ -15,9 +14,8 @@ import {
   respondToInvitationRequestSchema,
   updateOrganisationRequestSchema,
 } from '../../../contracts/organisations.ts';
-import type { Caller } from '../../platform/authz/caller.ts';
+import { requireMember, requireSignedIn } from '../../platform/authz/require-caller.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
-import type { AuditActor } from '../audit/append-audit-event.ts';
 import { changeMemberRole, removeMember } from './change-membership.ts';
 import { createOrganisation } from './create-organisation.ts';
 import { deleteOrganisation, prepareOrganisationDeletion } from './delete-organisation.ts';
@@ -31,28 +29,6 @@ import { updateOrganisation } from './update-organisation.ts';
 const orgParams = z.object({ orgId: z.uuid() });
 const memberParams = z.object({ orgId: z.uuid(), userId: z.uuid() });
 const invitationParams = z.object({ orgId: z.uuid(), invitationId: z.uuid() });
-
-function signedIn(caller: Caller | null): Caller {
-  if (!caller) throw new Error('an authenticated route ran without a caller');
-  return caller;
-}
-
-/** The caller's membership of the organisation the request is authorised for. */
-function member(caller: Caller | null) {
-  const membership = signedIn(caller).membership;
-  if (!membership) throw new Error('an organisation route ran without a membership');
-  return { userId: signedIn(caller).userId, role: membership.role };
-}
-
-function actorOf(request: FastifyRequest, caller: Caller | null): AuditActor {
-  const userAgent = request.headers['user-agent'];
-  return {
-    userId: caller?.userId ?? null,
-    role: caller?.membership?.role ?? null,
-    ip: request.ip,
-    userAgent: typeof userAgent === 'string' ? userAgent : null,
-  };
-}
 
 /**
  * Organisations, their members and invitations. Organisation routes run in the organisation's
@@ -71,14 +47,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       permission: 'self',
       audit: { action: 'organisation.created' },
       schema: { body: createOrganisationRequestSchema, responses: { 201: organisationSchema } },
-      handler: async ({ body, caller, request, requestId, platform, reply, audit }) => {
+      handler: async ({ body, caller, requestId, platform, reply, audit }) => {
         const organisation = await platform(async (transaction) => {
           const created = await createOrganisation({
             transaction,
             clock,
-            userId: signedIn(caller).userId,
+            userId: requireSignedIn(caller).userId,
             name: body.name,
-            actor: actorOf(request, caller),
+            actor: audit.currentActor(),
             requestId,
           });
           audit.target('organisation', created.id);
@@ -134,11 +110,11 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
         body: deleteOrganisationRequestSchema,
         responses: { 200: z.object({ deleted: z.literal(true) }) },
       },
-      handler: async ({ params, body, caller, request, requestId, tenant, audit }) => {
+      handler: async ({ params, body, caller, requestId, tenant, audit }) => {
         audit.target('organisation', params.orgId);
         await prepareOrganisationDeletion({
           context,
-          caller: signedIn(caller),
+          caller: requireSignedIn(caller),
           orgId: params.orgId,
           confirmName: body.confirmName,
           requestId,
@@ -149,7 +125,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
             transaction,
             orgId: params.orgId,
             confirmName: body.confirmName,
-            actor: actorOf(request, caller),
+            actor: audit.currentActor(),
             requestId,
           }),
         );
@@ -186,7 +162,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
           const change = await changeMemberRole({
             transaction,
             orgId: params.orgId,
-            callerRole: member(caller).role,
+            callerRole: requireMember(caller, params.orgId).role,
             userId: params.userId,
             role: body.role,
           });
@@ -209,12 +185,13 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { params: memberParams, responses: { 200: z.object({ removed: z.literal(true) }) } },
       handler: async ({ params, caller, tenant, audit }) => {
         audit.target('user', params.userId);
+        const { userId: callerId, role: callerRole } = requireMember(caller, params.orgId);
         await tenant(async (transaction) => {
           const { role } = await removeMember({
             transaction,
             orgId: params.orgId,
-            callerRole: member(caller).role,
-            callerId: member(caller).userId,
+            callerRole,
+            callerId,
             userId: params.userId,
           });
           audit.metadata({ role });
@@ -233,7 +210,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       audit: { action: 'member.left' },
       schema: { params: orgParams, responses: { 200: z.object({ left: z.literal(true) }) } },
       handler: async ({ params, caller, tenant, audit }) => {
-        const { userId, role } = member(caller);
+        const { userId, role } = requireMember(caller, params.orgId);
         audit.target('user', userId);
         await tenant((transaction) =>
           removeMember({ transaction, orgId: params.orgId, callerRole: role, callerId: userId, userId }),
@@ -266,13 +243,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { params: orgParams, body: inviteRequestSchema, responses: { 201: invitationSchema } },
       handler: async ({ params, body, caller, tenant, reply, audit }) => {
         audit.metadata({ role: body.role });
+        const inviter = requireMember(caller, params.orgId);
         const { invitation, mail } = await tenant(async (transaction) => {
           const created = await inviteMember({
             context,
             transaction,
             orgId: params.orgId,
-            inviterId: member(caller).userId,
-            inviterRole: member(caller).role,
+            inviterId: inviter.userId,
+            inviterRole: inviter.role,
             email: body.email,
             role: body.role,
           });
@@ -294,13 +272,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { params: invitationParams, responses: { 200: invitationSchema } },
       handler: async ({ params, caller, tenant, audit }) => {
         audit.target('invitation', params.invitationId);
+        const inviter = requireMember(caller, params.orgId);
         const { invitation, mail } = await tenant((transaction) =>
           resendInvitation({
             context,
             transaction,
             orgId: params.orgId,
-            inviterId: member(caller).userId,
-            inviterRole: member(caller).role,
+            inviterId: inviter.userId,
+            inviterRole: inviter.role,
             invitationId: params.invitationId,
           }),
         );
@@ -333,7 +312,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
       schema: { responses: { 200: receivedInvitationListSchema } },
       handler: async ({ caller, platform }) => ({
         items: await platform((transaction) =>
-          listReceivedInvitations(transaction, { userId: signedIn(caller).userId, now: clock.now() }),
+          listReceivedInvitations(transaction, { userId: requireSignedIn(caller).userId, now: clock.now() }),
         ),
       }),
     }),
@@ -352,14 +331,14 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
           body: respondToInvitationRequestSchema,
           responses: { 200: verb === 'accept' ? acceptedInvitationSchema : z.object({ declined: z.literal(true) }) },
         },
-        handler: async ({ body, caller, request, requestId, platform, audit }) => {
+        handler: async ({ body, caller, requestId, platform, audit }) => {
           const result = await platform((transaction) =>
             respondToInvitation({
               transaction,
-              userId: signedIn(caller).userId,
+              userId: requireSignedIn(caller).userId,
               request: body,
               accept: verb === 'accept',
-              actor: actorOf(request, caller),
+              actor: audit.currentActor(),
               requestId,
               now: clock.now(),
             }).then((outcome) => {
@@ -369,7 +348,7 @@ export function organisationRoutes(context: OrganisationContext): AnyRouteDefini
             }),
           );
           if (verb === 'decline') return { declined: true as const };
-          accessChanged({ userId: signedIn(caller).userId, orgId: result.orgId });
+          accessChanged({ userId: requireSignedIn(caller).userId, orgId: result.orgId });
           return { orgId: result.orgId, orgName: result.orgName, role: result.role };
         },
       }),

@@ -64,6 +64,40 @@ describe(`organisations (${testDatabaseKind})`, () => {
     expect(platformEvent?.actor_user_id).toBe(founder.id);
   });
 
+  it('records the same actor (user, IP, user agent) on the service’s event as on the route’s', async () => {
+    const founder = await server.createUser();
+    const response = await server.vigil.app.inject({
+      method: 'POST',
+      url: '/api/orgs',
+      headers: { ...(await server.signIn(founder.id)), 'user-agent': 'ActorProbe/1.0' },
+      payload: { name: 'Initech' },
+    });
+    expect(response.statusCode).toBe(201);
+    const orgId = response.json<{ id: string }>().id;
+    type ActorRow = { org_id: string | null; actor_user_id: string; actor_role: string | null; actor_ip: string };
+    const events = await server.testDatabase.adminQuery<ActorRow & { actor_user_agent: string }>(
+      "SELECT org_id, actor_user_id, actor_role, actor_ip, actor_user_agent FROM audit_events WHERE action = 'organisation.created' AND (org_id = $1 OR target_id = $1::text) ORDER BY org_id NULLS FIRST",
+      [orgId],
+    );
+    // The route's event on the platform chain, the service's on the new organisation's chain.
+    expect(events).toEqual([
+      {
+        org_id: null,
+        actor_user_id: founder.id,
+        actor_role: null,
+        actor_ip: '127.0.0.1',
+        actor_user_agent: 'ActorProbe/1.0',
+      },
+      {
+        org_id: orgId,
+        actor_user_id: founder.id,
+        actor_role: 'org_admin',
+        actor_ip: '127.0.0.1',
+        actor_user_agent: 'ActorProbe/1.0',
+      },
+    ]);
+  });
+
   it('renames and changes settings (admins only), refusing unknown time zones', async () => {
     const { orgId, admin } = await newOrganisation();
     const renamed = await call('PATCH', `/api/orgs/${orgId}`, admin, {
@@ -88,7 +122,7 @@ describe(`organisations (${testDatabaseKind})`, () => {
   });
 
   it('invites by email: only the invited account accepts, once, with the invited role', async () => {
-    const { orgId, admin } = await newOrganisation();
+    const { orgId, admin, founder } = await newOrganisation();
     const invitee = await server.createUser({ email: 'Casey.Builder@Example.test' });
     const invited = await call('POST', `/api/orgs/${orgId}/invitations`, admin, {
       email: 'casey.builder@example.test',
@@ -96,6 +130,12 @@ describe(`organisations (${testDatabaseKind})`, () => {
     });
     expect(invited.status).toBe(201);
     expect(invited.body).toMatchObject({ role: 'builder', status: 'pending' });
+    // The mail names the organisation and who invited (and a resend says the same).
+    const invitedBy = `${founder.email} invited you to join Northwind Traders on Vigil as builder.`;
+    expect(await server.lastMailTextTo('casey.builder@example.test')).toContain(invitedBy);
+    const resent = await call('POST', `/api/orgs/${orgId}/invitations/${invited.body.id as string}/resend`, admin);
+    expect(resent.status).toBe(200);
+    expect(await server.lastMailTextTo('casey.builder@example.test')).toContain(invitedBy);
     const token = await server.invitationTokenFor('casey.builder@example.test');
     // The token is stored only as a hash.
     const stored = await server.testDatabase.adminQuery<{ token_hash: string }>(
@@ -123,7 +163,12 @@ describe(`organisations (${testDatabaseKind})`, () => {
     expect(members.body.items).toContainEqual(expect.objectContaining({ userId: invitee.id, role: 'builder' }));
     const invitations = await call('GET', `/api/orgs/${orgId}/invitations`, admin);
     expect(invitations.body.items).toMatchObject([{ status: 'accepted' }]);
-    expect(await auditActions(orgId)).toEqual(['organisation.created', 'invitation.created', 'member.joined']);
+    expect(await auditActions(orgId)).toEqual([
+      'organisation.created',
+      'invitation.created',
+      'invitation.resent',
+      'member.joined',
+    ]);
     // A builder cannot manage members.
     const asBuilder = await server.signIn(invitee.id, { orgId });
     expect((await call('GET', `/api/orgs/${orgId}/members`, asBuilder)).status).toBe(403);

@@ -17,7 +17,9 @@ export type OrganisationsTestServer = TestVigil & {
     options?: { orgId?: string; amr?: AuthenticationMethod[] },
   ): Promise<{ authorization: string; sessionId: string; refreshToken: string }>;
   addMembership(options: { orgId: string; userId: string; role: OrganisationRole }): Promise<void>;
-  /** The newest invitation token mailed to `email` (read from the development outbox). */
+  /** The text of the newest mail to `email` (read from the development outbox). */
+  lastMailTextTo(email: string): Promise<string>;
+  /** The newest invitation token mailed to `email`. */
   invitationTokenFor(email: string): Promise<string>;
   mailCount(email: string): Promise<number>;
 };
@@ -34,6 +36,14 @@ export async function startOrganisationsTestServer(): Promise<OrganisationsTestS
   vigil = server.vigil;
   const { adminQuery } = server.testDatabase;
   let counter = 0;
+  const lastMailTextTo = async (email: string) => {
+    const [row] = await adminQuery<{ id: string; body_text: string }>(
+      'SELECT id, body_text FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
+      [email],
+    );
+    if (!row) throw new Error(`no mail to ${email}`);
+    return server.vigil.keyring.openText(row.body_text, outboxBodyPlace(row.id));
+  };
   return {
     ...server,
     async createUser(options = {}) {
@@ -70,13 +80,9 @@ export async function startOrganisationsTestServer(): Promise<OrganisationsTestS
         server.clock.now().toISOString(),
       ]);
     },
+    lastMailTextTo,
     async invitationTokenFor(email) {
-      const [row] = await adminQuery<{ id: string; body_text: string }>(
-        'SELECT id, body_text FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC, id DESC LIMIT 1',
-        [email],
-      );
-      if (!row) throw new Error(`no mail to ${email}`);
-      const text = await server.vigil.keyring.openText(row.body_text, outboxBodyPlace(row.id));
+      const text = await lastMailTextTo(email);
       const token = /#token=([A-Za-z0-9_-]+)/.exec(text)?.[1];
       if (!token) throw new Error(`no invitation link in mail to ${email}`);
       return token;

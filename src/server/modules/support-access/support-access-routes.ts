@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { listDealsQuerySchema } from '../../../contracts/deals.ts';
 import {
@@ -9,6 +8,7 @@ import {
   supportDealsSchema,
 } from '../../../contracts/support-access.ts';
 import type { Caller } from '../../platform/authz/caller.ts';
+import { requireSignedIn } from '../../platform/authz/require-caller.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../platform/http/define-route.ts';
 import type { AuditActor } from '../audit/append-audit-event.ts';
 import { grantSupportAccess, supportAccessGrantedMetadata } from './grant-support-access.ts';
@@ -20,15 +20,9 @@ import { supportAccessGrantView } from './support-access-view.ts';
 
 const orgParams = z.object({ orgId: z.uuid() });
 
-function actorOf(request: FastifyRequest, caller: Caller | null, role: string | null): AuditActor & { userId: string } {
-  if (!caller) throw new Error('a support access route ran without a caller');
-  const userAgent = request.headers['user-agent'];
-  return {
-    userId: caller.userId,
-    role,
-    ip: request.ip,
-    userAgent: typeof userAgent === 'string' ? userAgent : null,
-  };
+/** The pipeline's audit actor, with the user id the caller check guarantees. */
+function actorOf(audit: { currentActor(): AuditActor }, caller: Caller | null): AuditActor & { userId: string } {
+  return { ...audit.currentActor(), userId: requireSignedIn(caller).userId };
 }
 
 /**
@@ -67,14 +61,13 @@ export function supportAccessRoutes(context: SupportAccessContext): AnyRouteDefi
         body: grantSupportAccessRequestSchema,
         responses: { 201: supportAccessGrantSchema },
       },
-      handler: async ({ params, body, caller, request, requestId, tenant, reply, audit }) => {
-        if (!caller) throw new Error('a support access route ran without a caller');
-        await requireStepUp(caller);
+      handler: async ({ params, body, caller, requestId, tenant, reply, audit }) => {
+        await requireStepUp(requireSignedIn(caller));
         const grant = await tenant(async (transaction) => {
           const granted = await grantSupportAccess({
             transaction,
             orgId: params.orgId,
-            actor: actorOf(request, caller, caller.membership?.role ?? null),
+            actor: actorOf(audit, caller),
             durationHours: body.durationHours,
             reason: body.reason,
             now: clock.now(),
@@ -98,12 +91,12 @@ export function supportAccessRoutes(context: SupportAccessContext): AnyRouteDefi
       permission: 'org:manage',
       audit: { action: 'support_access.revoked', sensitive: true },
       schema: { params: orgParams, responses: { 200: revokeSupportAccessResponseSchema } },
-      handler: async ({ params, caller, request, requestId, tenant, audit }) =>
+      handler: async ({ params, caller, requestId, tenant, audit }) =>
         tenant(async (transaction) => {
           const { revokedGrantId } = await revokeSupportAccess({
             transaction,
             orgId: params.orgId,
-            actor: actorOf(request, caller, caller?.membership?.role ?? null),
+            actor: actorOf(audit, caller),
             now: clock.now(),
             requestId,
           });
@@ -122,8 +115,8 @@ export function supportAccessRoutes(context: SupportAccessContext): AnyRouteDefi
       permission: 'platform:support',
       audit: { action: 'support_access.deals_read', sensitive: true },
       schema: { params: orgParams, query: listDealsQuerySchema, responses: { 200: supportDealsSchema } },
-      handler: async ({ params, query, caller, request, requestId, platform, audit }) => {
-        const admin = actorOf(request, caller, 'platform_admin');
+      handler: async ({ params, query, caller, requestId, platform, audit }) => {
+        const admin = actorOf(audit, caller);
         audit.target('organisation', params.orgId);
         // A lapsed grant's expiry is recorded (and committed) before the read is refused.
         await settleSupportAccessAlone({

@@ -1,23 +1,10 @@
-import {
-  foreignKey,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  unique,
-  uuid,
-} from 'drizzle-orm/pg-core';
-import { organisations } from '../../platform/db/schema.ts';
+import { foreignKey, index, integer, jsonb, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { organisations, timestamps, timestamptz } from '../../platform/db/schema.ts';
 
 /*
  * Row types for migrations/0007_webhooks.sql (the SQL is the source of truth; the module's
  * schema test checks the two match). All four are tenant tables under forced RLS.
  */
-
-const time = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
@@ -33,13 +20,12 @@ export const webhookEndpoints = pgTable(
     secretSealed: text('secret_sealed').notNull(),
     secretHint: text('secret_hint').notNull(),
     previousSecretSealed: text('previous_secret_sealed'),
-    previousSecretExpiresAt: time('previous_secret_expires_at'),
+    previousSecretExpiresAt: timestamptz('previous_secret_expires_at'),
     status: text('status', { enum: ['active', 'paused', 'disabled'] }).notNull(),
     disabledReason: text('disabled_reason'),
-    disabledAt: time('disabled_at'),
-    failingSince: time('failing_since'),
-    createdAt: time('created_at').notNull(),
-    updatedAt: time('updated_at').notNull(),
+    disabledAt: timestamptz('disabled_at'),
+    failingSince: timestamptz('failing_since'),
+    ...timestamps,
   },
   (table) => [primaryKey({ columns: [table.orgId, table.id] })],
 );
@@ -53,7 +39,7 @@ export const webhookMessages = pgTable(
     id: uuid('id').notNull(),
     eventType: text('event_type').notNull(),
     body: text('body').notNull(),
-    createdAt: time('created_at').notNull(),
+    createdAt: timestamps.createdAt,
   },
   (table) => [
     primaryKey({ columns: [table.orgId, table.id] }),
@@ -72,12 +58,11 @@ export const webhookDeliveries = pgTable(
     eventType: text('event_type').notNull(),
     state: text('state', { enum: ['pending', 'succeeded', 'failed'] }).notNull(),
     attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: time('next_attempt_at'),
-    lastAttemptAt: time('last_attempt_at'),
+    nextAttemptAt: timestamptz('next_attempt_at'),
+    lastAttemptAt: timestamptz('last_attempt_at'),
     lastStatusCode: integer('last_status_code'),
     lastErrorClass: text('last_error_class'),
-    createdAt: time('created_at').notNull(),
-    updatedAt: time('updated_at').notNull(),
+    ...timestamps,
   },
   (table) => [
     primaryKey({ columns: [table.orgId, table.id] }),
@@ -103,7 +88,7 @@ export const webhookAttempts = pgTable(
     jobId: uuid('job_id').notNull(),
     attemptNumber: integer('attempt_number').notNull(),
     trigger: text('trigger', { enum: ['scheduled', 'manual'] }).notNull(),
-    startedAt: time('started_at').notNull(),
+    startedAt: timestamptz('started_at').notNull(),
     durationMs: integer('duration_ms').notNull(),
     statusCode: integer('status_code'),
     errorClass: text('error_class', {
@@ -113,7 +98,7 @@ export const webhookAttempts = pgTable(
     requestHeaders: jsonb('request_headers').$type<Record<string, string>>().notNull(),
     responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
     responseBody: text('response_body'),
-    nextRetryAt: time('next_retry_at'),
+    nextRetryAt: timestamptz('next_retry_at'),
   },
   (table) => [
     primaryKey({ columns: [table.orgId, table.id] }),

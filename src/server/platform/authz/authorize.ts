@@ -1,14 +1,12 @@
 import { isPlatformPermission, type Permission, roleHasPermission } from '../../../contracts/permissions.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { Caller } from './caller.ts';
+import { requireMember, requirePlatformAdmin, requireSignedIn } from './require-caller.ts';
 
 /**
  * `public`: anyone. `self`: any signed-in caller, acting on their own account (no organisation).
  * Anything else: a permission from the matrix.
  */
-/** The pipeline's own refusal of an anonymous caller (the route matrix tells it from a route's 401s). */
-export const SIGN_IN_REQUIRED = 'Sign in to use this route.';
-
 export type RoutePermission = Permission | 'public' | 'self';
 
 /**
@@ -25,20 +23,15 @@ export function authorize(options: {
 }): { orgId: string | null } {
   const { permission, caller, pathOrgId } = options;
   if (permission === 'public') return { orgId: null };
-  if (!caller) throw new AppError('unauthenticated', SIGN_IN_REQUIRED);
+  requireSignedIn(caller);
   if (permission === 'self') return { orgId: null };
   if (isPlatformPermission(permission)) {
-    if (!caller.platformAdmin) throw new AppError('forbidden', 'Platform administrators only.');
-    // Every platform-admin request needs a session that passed TOTP.
-    if (!caller.amr.includes('otp'))
-      throw new AppError('forbidden', 'Platform routes need a session verified with MFA.');
+    requirePlatformAdmin(caller);
     return { orgId: null };
   }
-  if (!pathOrgId || !caller.membership || caller.membership.orgId !== pathOrgId) {
-    throw new AppError('not-found');
+  const { orgId, role } = requireMember(caller, pathOrgId);
+  if (!roleHasPermission(role, permission)) {
+    throw new AppError('forbidden', `Your role (${role}) does not allow ${permission}.`);
   }
-  if (!roleHasPermission(caller.membership.role, permission)) {
-    throw new AppError('forbidden', `Your role (${caller.membership.role}) does not allow ${permission}.`);
-  }
-  return { orgId: pathOrgId };
+  return { orgId };
 }

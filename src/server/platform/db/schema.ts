@@ -21,8 +21,22 @@ import {
  * express); this file must match them, and test/integration/schema-matches-migrations checks it.
  */
 
-const timestamps = {
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+/** A `timestamptz` column read and written as a Date. */
+export const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * `created_at` and `updated_at` as most tables have them: NOT NULL without an SQL default, set
+ * from the application's clock (so an insert that forgets them does not compile).
+ */
+export const timestamps = {
+  createdAt: timestamptz('created_at').notNull(),
+  updatedAt: timestamptz('updated_at').notNull(),
+};
+
+/** The same two columns where the migration gives them `DEFAULT now()` (organisations, deals). */
+const timestampsDefaultNow = {
+  createdAt: timestamptz('created_at').notNull().defaultNow(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 };
 
 /** Platform table: an organisation is the tenant itself, so it is not row-level scoped. */
@@ -40,8 +54,7 @@ export const organisations = pgTable('organisations', {
   /** The open support access grant, mirrored by a trigger on support_access_grants (0012). */
   supportAccessGrantId: uuid('support_access_grant_id'),
   supportAccessExpiresAt: timestamp('support_access_expires_at', { withTimezone: true, mode: 'date' }),
-  ...timestamps,
-  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  ...timestampsDefaultNow,
 });
 
 /** Tenant table (RLS): deals synced from a CRM. Later migrations add provider columns. */
@@ -58,8 +71,7 @@ export const deals = pgTable(
     currency: char('currency', { length: 3 }),
     closeDate: date('close_date', { mode: 'string' }),
     ownerName: text('owner_name'),
-    ...timestamps,
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    ...timestampsDefaultNow,
   },
   (table) => [primaryKey({ columns: [table.orgId, table.id] })],
 );

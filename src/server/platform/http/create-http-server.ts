@@ -19,7 +19,7 @@ import type { RateLimiter, RouteRateLimit } from '../rate-limit/rate-limiter.ts'
 import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
-import type { AnyRouteDefinition, RouteContext } from './define-route.ts';
+import type { AnyRouteDefinition, RouteAuditActor, RouteContext } from './define-route.ts';
 import { parseJsonBody } from './parse-json-body.ts';
 import { requestIdFrom } from './request-id.ts';
 import { httpsServerOptions } from './tls.ts';
@@ -44,7 +44,7 @@ export type HttpServerDependencies = {
 
 export type AuditRecord = {
   orgId: string | null;
-  actor: { userId: string | null; role: string | null; ip: string | null; userAgent: string | null };
+  actor: RouteAuditActor;
   action: string;
   outcome: 'success' | 'denied' | 'failure';
   target: { type: string; id: string } | null;
@@ -322,14 +322,15 @@ function registerRoute(
         role: null as string | null,
         written: false,
       };
+      const currentActor = (): RouteAuditActor => ({
+        userId: draft.userId,
+        role: draft.role,
+        ip: request.ip,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+      });
       const auditRecord = (orgId: string | null, outcome: AuditRecord['outcome']): AuditRecord => ({
         orgId,
-        actor: {
-          userId: draft.userId,
-          role: draft.role,
-          ip: request.ip,
-          userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-        },
+        actor: currentActor(),
         action: auditAction as string,
         outcome,
         target: draft.target,
@@ -435,6 +436,7 @@ function registerRoute(
           actor: (userId) => {
             draft.userId = userId;
           },
+          currentActor,
         },
       };
       try {

@@ -19,6 +19,14 @@ export type RouteAudit =
     }
   | { optOut: string };
 
+/** Who an audit event says acted: the shape the audit log stores. */
+export type RouteAuditActor = {
+  userId: string | null;
+  role: string | null;
+  ip: string | null;
+  userAgent: string | null;
+};
+
 export type RouteContext<Params, Query, Body> = {
   params: Params;
   query: Query;
@@ -43,6 +51,11 @@ export type RouteContext<Params, Query, Body> = {
     metadata(values: Record<string, unknown>): void;
     /** For public routes (sign-in): the user the event is about, once known. */
     actor(userId: string): void;
+    /**
+     * The actor the route's own event records (the caller, or the user set with `actor`, with
+     * their role, IP and user agent), for further events a service writes in the same request.
+     */
+    currentActor(): RouteAuditActor;
   };
 };
 

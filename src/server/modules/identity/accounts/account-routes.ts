@@ -19,7 +19,7 @@ import {
   verifyEmailRequestSchema,
   verifyEmailResponseSchema,
 } from '../../../../contracts/identity.ts';
-import type { Caller } from '../../../platform/authz/caller.ts';
+import { requireSignedIn } from '../../../platform/authz/require-caller.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../../platform/http/define-route.ts';
 import type { RouteRateLimit } from '../../../platform/rate-limit/rate-limiter.ts';
 import type { SetSessionCookies } from '../identity-types.ts';
@@ -54,12 +54,6 @@ const perIpAndEmail: RouteRateLimit = {
 };
 /** Token-carrying routes: the tokens are unguessable, so per IP is enough. */
 const perIp: RouteRateLimit = { policy: 'auth' };
-
-/** The signed-in caller of a 'self' route (the pipeline has already refused anonymous requests). */
-function selfCaller(caller: Caller | null): Caller {
-  if (!caller) throw new Error("a 'self' route ran without a caller");
-  return caller;
-}
 
 /** Routes of the accounts module: the /api/auth ones run before there is a session, /api/me for the signed-in caller. */
 export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRouteDefinition[] {
@@ -211,7 +205,7 @@ export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRoute
       schema: { body: changePasswordRequestSchema, responses: { 200: changePasswordResponseSchema } },
       handler: async ({ body, caller, request, requestId, platform, audit }) => {
         await accounts.changePassword({
-          caller: selfCaller(caller),
+          caller: requireSignedIn(caller),
           currentPassword: body.currentPassword,
           newPassword: body.newPassword,
           meta: requestMeta(request, requestId),
@@ -235,7 +229,7 @@ export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRoute
       schema: { body: deleteAccountRequestSchema, responses: { 200: deleteAccountResponseSchema } },
       handler: async ({ body, caller, request, reply, requestId, platform, audit }) => {
         await accounts.deleteAccount({
-          caller: selfCaller(caller),
+          caller: requireSignedIn(caller),
           password: body.password,
           meta: requestMeta(request, requestId),
           unit: { run: platform, audit },
@@ -253,7 +247,7 @@ export function accountRoutes(dependencies: AccountRoutesDependencies): AnyRoute
       audit: { optOut: 'reading your own profile' },
       schema: { responses: { 200: meResponseSchema } },
       handler: async ({ caller, requestId }) => {
-        const { userId, membership } = selfCaller(caller);
+        const { userId, membership } = requireSignedIn(caller);
         return accounts.readProfile({ userId, requestId, activeOrgId: membership?.orgId ?? null });
       },
     }),

@@ -14,6 +14,7 @@ import {
   totpEnrolmentSchema,
 } from '../../../../contracts/mfa.ts';
 import type { Authenticator, Caller } from '../../../platform/authz/caller.ts';
+import { requireSignedIn } from '../../../platform/authz/require-caller.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import type { Keyring } from '../../../platform/crypto/keyring.ts';
 import type { Database, Transaction } from '../../../platform/db/database.ts';
@@ -78,12 +79,6 @@ function requestActor(request: FastifyRequest) {
   return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : null };
 }
 
-function signedIn(caller: Caller | null): Caller {
-  // `self` routes always have a caller; this narrows the type and guards a misdeclared route.
-  if (!caller) throw new AppError('unauthenticated', 'Sign in to use this route.');
-  return caller;
-}
-
 function proofFrom(body: { code?: string | undefined; recoveryCode?: string | undefined }): SecondFactorProof {
   return body.code !== undefined ? { code: body.code } : { recoveryCode: body.recoveryCode ?? '' };
 }
@@ -138,7 +133,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
       permission: 'self',
       audit: { optOut: 'reading your own MFA status; holds no secret' },
       schema: { responses: { 200: mfaStatusSchema } },
-      handler: ({ caller, platform }) => readMfaStatus({ userId: signedIn(caller).userId, run: platform }),
+      handler: ({ caller, platform }) => readMfaStatus({ userId: requireSignedIn(caller).userId, run: platform }),
     }),
 
     defineRoute({
@@ -152,7 +147,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
       audit: { action: 'mfa.enrolment_started' },
       schema: { responses: { 201: totpEnrolmentSchema } },
       handler: async ({ caller, platform, reply, audit }) => {
-        const { userId } = signedIn(caller);
+        const { userId } = requireSignedIn(caller);
         audit.target('user', userId);
         const enrolment = await startTotpEnrolment({ keyring, clock, userId, issuer, run: platform });
         reply.code(201);
@@ -171,7 +166,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
       audit: { action: 'mfa.enrolled', sensitive: true },
       schema: { body: confirmTotpRequestSchema, responses: { 200: totpConfirmedSchema } },
       handler: async ({ caller, body, request, reply, platform, audit, requestId }) => {
-        const { userId, sessionId } = signedIn(caller);
+        const { userId, sessionId } = requireSignedIn(caller);
         audit.target('user', userId);
         const { recoveryCodes } = await confirmTotpEnrolment({
           database,
@@ -202,7 +197,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
       audit: { action: 'mfa.disabled', sensitive: true },
       schema: { responses: { 200: mfaStatusSchema } },
       handler: async ({ caller, platform, audit }) => {
-        const signedInCaller = signedIn(caller);
+        const signedInCaller = requireSignedIn(caller);
         const { userId, sessionId } = signedInCaller;
         audit.target('user', userId);
         await deps.demandStepUp(signedInCaller);
@@ -232,7 +227,7 @@ export function mfaRoutes(deps: MfaRouteDependencies): AnyRouteDefinition[] {
       audit: { action: 'mfa.recovery_codes_regenerated', sensitive: true },
       schema: { responses: { 200: recoveryCodesSchema } },
       handler: async ({ caller, platform, audit }) => {
-        const signedInCaller = signedIn(caller);
+        const signedInCaller = requireSignedIn(caller);
         audit.target('user', signedInCaller.userId);
         await deps.demandStepUp(signedInCaller);
         return regenerateRecoveryCodes({ keyring, clock, userId: signedInCaller.userId, run: platform });

@@ -1,12 +1,19 @@
 import type { Database } from '../../../platform/db/database.ts';
 import type { SessionCache } from './session-cache.ts';
 
-/** The channel migrations/0009's triggers notify with a user id. */
+/**
+ * The channel migrations/0009's triggers notify with a user id, and 0011's with
+ * `org:<organisation id>` (an organisation suspended or unsuspended).
+ */
 export const SESSION_STATE_CHANNEL = 'vigil_session_state';
+
+const ORGANISATION_PREFIX = 'org:';
 
 export type SessionChangeListener = {
   /** Resolves when a change notification about `userId` arrives (tests await it instead of sleeping). */
   nextChange(userId: string): Promise<void>;
+  /** Resolves when a change notification about organisation `orgId` arrives. */
+  nextOrganisationChange(orgId: string): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -23,16 +30,23 @@ export async function listenForSessionChanges(options: {
 }): Promise<SessionChangeListener> {
   const { database, cache, log } = options;
   const waiters = new Map<string, (() => void)[]>();
-  const nextChange = (userId: string) =>
-    new Promise<void>((resolve) => waiters.set(userId, [...(waiters.get(userId) ?? []), resolve]));
-  if (!database.listen) return { nextChange, stop: async () => {} };
+  // Keyed by the notification's payload: a user id, or `org:` and an organisation id.
+  const nextPayload = (payload: string) =>
+    new Promise<void>((resolve) => waiters.set(payload, [...(waiters.get(payload) ?? []), resolve]));
+  const nextChange = (userId: string) => nextPayload(userId);
+  const nextOrganisationChange = (orgId: string) => nextPayload(`${ORGANISATION_PREFIX}${orgId}`);
+  if (!database.listen) return { nextChange, nextOrganisationChange, stop: async () => {} };
   let stopping = false;
   try {
     const unsubscribe = await database.listen(SESSION_STATE_CHANNEL, {
-      notification(userId) {
-        cache.invalidate({ userId });
-        const waiting = waiters.get(userId);
-        waiters.delete(userId);
+      notification(payload) {
+        cache.invalidate(
+          payload.startsWith(ORGANISATION_PREFIX)
+            ? { orgId: payload.slice(ORGANISATION_PREFIX.length) }
+            : { userId: payload },
+        );
+        const waiting = waiters.get(payload);
+        waiters.delete(payload);
         for (const resolve of waiting ?? []) resolve();
       },
       connected(up) {
@@ -43,6 +57,7 @@ export async function listenForSessionChanges(options: {
     });
     return {
       nextChange,
+      nextOrganisationChange,
       stop: () => {
         stopping = true;
         return unsubscribe();
@@ -51,6 +66,6 @@ export async function listenForSessionChanges(options: {
   } catch (error) {
     cache.setStateCaching(false);
     log.warn({ err: error }, 'cannot listen for session changes; session states will not be cached');
-    return { nextChange, stop: async () => {} };
+    return { nextChange, nextOrganisationChange, stop: async () => {} };
   }
 }

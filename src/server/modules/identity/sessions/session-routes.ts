@@ -10,7 +10,7 @@ import {
   signOutRequestSchema,
   switchOrganisationRequestSchema,
 } from '../../../../contracts/sessions.ts';
-import type { Caller } from '../../../platform/authz/caller.ts';
+import { requireSession } from '../../../platform/authz/require-caller.ts';
 import { AppError } from '../../../platform/errors/app-error.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../../platform/http/define-route.ts';
 import {
@@ -28,12 +28,6 @@ const TAGS = ['sessions'];
 function userAgentOf(request: SessionRequest): string | null {
   const value = request.headers['user-agent'];
   return typeof value === 'string' ? value : null;
-}
-
-/** `self` routes always have a caller; this narrows the type and names the session. */
-function signedIn(caller: Caller | null): Caller & { sessionId: string } {
-  if (!caller?.sessionId) throw new AppError('unauthenticated', 'Sign in to use this route.');
-  return caller as Caller & { sessionId: string };
 }
 
 /** API clients get the tokens in the body; browsers get them as cookies and only the expiry times here. */
@@ -207,7 +201,7 @@ export function sessionRoutes(options: { sessions: SessionService }): AnyRouteDe
       audit: { optOut: "reading the caller's own sessions" },
       schema: { responses: { 200: sessionListSchema } },
       handler: ({ caller }) => {
-        const me = signedIn(caller);
+        const me = requireSession(caller);
         return sessions.listSessions({ userId: me.userId, currentSessionId: me.sessionId });
       },
     }),
@@ -224,7 +218,7 @@ export function sessionRoutes(options: { sessions: SessionService }): AnyRouteDe
         responses: { 200: revokedSessionsSchema },
       },
       handler: async ({ caller, params, request, reply, requestId, audit }) => {
-        const me = signedIn(caller);
+        const me = requireSession(caller);
         audit.target('session', params.sessionId);
         const ended = await sessions.revokeSession({
           userId: me.userId,
@@ -251,7 +245,7 @@ export function sessionRoutes(options: { sessions: SessionService }): AnyRouteDe
       audit: { action: 'session.others_revoked' },
       schema: { responses: { 200: revokedSessionsSchema } },
       handler: async ({ caller, requestId, audit }) => {
-        const me = signedIn(caller);
+        const me = requireSession(caller);
         const revoked = await sessions.revokeSessions({
           userId: me.userId,
           exceptSessionId: me.sessionId,
@@ -275,7 +269,7 @@ export function sessionRoutes(options: { sessions: SessionService }): AnyRouteDe
       audit: { action: 'session.organisation_switched' },
       schema: { body: switchOrganisationRequestSchema, responses: { 200: accessTokenSchema } },
       handler: async ({ caller, body, request, reply, requestId, audit }) => {
-        const me = signedIn(caller);
+        const me = requireSession(caller);
         audit.target('organisation', body.orgId);
         const switched = await sessions.switchOrganisation({
           userId: me.userId,

@@ -87,6 +87,8 @@ export type SessionService = {
   stop(): Promise<void>;
   /** Resolves when a change notification about `userId` arrives (tests await it instead of sleeping). */
   nextChange(userId: string): Promise<void>;
+  /** Resolves when a change notification about organisation `orgId` arrives (suspension, migration 0011). */
+  nextOrganisationChange(orgId: string): Promise<void>;
   cache: SessionCache;
   dependencies: SessionDependencies;
 };
@@ -161,6 +163,10 @@ export function createSessionService(options: {
     nextChange: (userId) => {
       if (!listener) throw new Error('session change notifications are not started');
       return listener.nextChange(userId);
+    },
+    nextOrganisationChange: (orgId) => {
+      if (!listener) throw new Error('session change notifications are not started');
+      return listener.nextOrganisationChange(orgId);
     },
     cache,
     dependencies,

@@ -102,6 +102,34 @@ describe.skipIf(testDatabaseKind !== 'postgres')('revocation across replicas on 
     expect((await deals()).statusCode).toBe(404);
   });
 
+  it('an organisation suspended on A is closed on B as soon as the notification arrives, and reopened', async () => {
+    const userId = await replicaA.createUser();
+    const orgId = await replicaA.createOrganisation();
+    await replicaA.addMembership({ orgId, userId, role: 'viewer' });
+    const tokens = await signInOnA(userId, orgId);
+    const deals = () =>
+      replicaB.app.inject({
+        method: 'GET',
+        url: `/api/orgs/${orgId}/deals`,
+        headers: { authorization: `Bearer ${tokens.accessToken}` },
+      });
+    // B has the member's state cached; the test clock stands still, so only a notification
+    // (migration 0011) can make B read it again.
+    expect((await deals()).statusCode).toBe(200);
+    expect(replicaB.identity.sessions.cache.stats().states).toBeGreaterThan(0);
+
+    const suspendedOnB = replicaB.identity.sessions.nextOrganisationChange(orgId);
+    await replicaA.testDatabase.adminQuery('UPDATE organisations SET suspended_at = now() WHERE id = $1', [orgId]);
+    replicaA.sessions.invalidate({ orgId });
+    await suspendedOnB;
+    expect((await deals()).statusCode).toBe(404);
+
+    const unsuspendedOnB = replicaB.identity.sessions.nextOrganisationChange(orgId);
+    await replicaA.testDatabase.adminQuery('UPDATE organisations SET suspended_at = NULL WHERE id = $1', [orgId]);
+    await unsuspendedOnB;
+    expect((await deals()).statusCode).toBe(200);
+  });
+
   it('caches nothing while the notification connection is down, and resumes when it is back', async () => {
     const userId = await replicaA.createUser();
     const tokens = await signInOnA(userId);

@@ -10,7 +10,7 @@ import {
   ssoStartResponseSchema,
 } from '../../../../contracts/sso.ts';
 import type { Caller } from '../../../platform/authz/caller.ts';
-import { AppError } from '../../../platform/errors/app-error.ts';
+import { requireSignedIn } from '../../../platform/authz/require-caller.ts';
 import { type AnyRouteDefinition, defineRoute } from '../../../platform/http/define-route.ts';
 import type { SetSessionCookies } from '../identity-types.ts';
 import { withoutTokensForBrowsers } from '../sessions/token-delivery.ts';
@@ -35,11 +35,6 @@ const linkStartRequestSchema = z
 function requestMeta(request: FastifyRequest, requestId: string) {
   const userAgent = request.headers['user-agent'];
   return { requestId, ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : null };
-}
-
-function signedIn(caller: Caller | null): Caller {
-  if (!caller) throw new AppError('unauthenticated', 'Sign in to use this route.');
-  return caller;
 }
 
 export function ssoRoutes(deps: {
@@ -195,7 +190,7 @@ export function ssoRoutes(deps: {
       permission: 'self',
       audit: { optOut: 'reading your own linked identities' },
       schema: { responses: { 200: linkedIdentitiesResponseSchema } },
-      handler: async ({ caller, requestId }) => sso.listLinked({ userId: signedIn(caller).userId, requestId }),
+      handler: async ({ caller, requestId }) => sso.listLinked({ userId: requireSignedIn(caller).userId, requestId }),
     }),
 
     defineRoute({
@@ -210,7 +205,7 @@ export function ssoRoutes(deps: {
       audit: { action: 'sso.link_started', sensitive: true },
       schema: { params: providerParams, body: linkStartRequestSchema, responses: { 200: ssoStartResponseSchema } },
       handler: async ({ params, body, caller, request, reply, requestId, audit }) => {
-        const signedInCaller = signedIn(caller);
+        const signedInCaller = requireSignedIn(caller);
         audit.target('user', signedInCaller.userId);
         audit.metadata({ provider: params.provider });
         await deps.demandStepUp(signedInCaller);
@@ -240,7 +235,7 @@ export function ssoRoutes(deps: {
         responses: { 200: linkedIdentitiesResponseSchema },
       },
       handler: async ({ params, caller, platform, audit, requestId }) => {
-        const signedInCaller = signedIn(caller);
+        const signedInCaller = requireSignedIn(caller);
         audit.target('user', signedInCaller.userId);
         await deps.demandStepUp(signedInCaller);
         audit.metadata({ identityId: params.identityId });
