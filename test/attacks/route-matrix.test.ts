@@ -1,7 +1,10 @@
 // Threat: a route that forgets its authorisation, or serves another organisation's data to
 // anyone who guesses or swaps an id (IDOR). Generated from the route registry, so a new route is
-// covered the moment it is registered: every route × every kind of caller × own vs another
-// organisation's ids in the path, query string and body.
+// covered the moment it is registered: every route × every kind of caller × three targets — the
+// caller's own organisation, another organisation, and the caller's own organisation in the path
+// with the other organisation's object ids in the path, query string and body (the classic IDOR,
+// which gets past authorisation by design). Afterwards the other organisation's objects must
+// all still be there, unchanged by any of the calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleHasPermission } from '../../src/contracts/permissions.ts';
 import { SIGN_IN_REQUIRED } from '../../src/server/platform/authz/require-caller.ts';
@@ -105,8 +108,20 @@ function expectationFor(route: AnyRouteDefinition, kind: CallerKind, targetOrg: 
   return roleHasPermission(caller.membership.role, route.permission) ? 'allowed' : 'forbidden';
 }
 
-function requestFor(route: AnyRouteDefinition, targetOrg: string) {
-  const ids = objects[targetOrg] as OrganisationObjects;
+/**
+ * Which organisation the path names and whose object ids fill every other id (path, query,
+ * body). `cross` is the classic IDOR: the caller's own organisation in the path, so authorisation
+ * passes, and the other organisation's deal, member, invitation, endpoint and message ids.
+ */
+type Target = { pathOrg: string; objectsOrg: string; label: 'own' | 'other' | 'cross' };
+const targets: Target[] = [
+  { pathOrg: orgA, objectsOrg: orgA, label: 'own' },
+  { pathOrg: orgB, objectsOrg: orgB, label: 'other' },
+  { pathOrg: orgA, objectsOrg: orgB, label: 'cross' },
+];
+
+function requestFor(route: AnyRouteDefinition, targetOrg: string, objectsOrg: string) {
+  const ids = objects[objectsOrg] as OrganisationObjects;
   const objectId = ids.dealId;
   const path = route.url
     .replace(':orgId', targetOrg)
@@ -126,6 +141,8 @@ function requestFor(route: AnyRouteDefinition, targetOrg: string) {
     ...(body !== undefined ? { payload: body as object } : {}),
   };
 }
+
+const ids = (orgId: string) => objects[orgId] as OrganisationObjects;
 
 beforeAll(async () => {
   server = await startTestVigil();
@@ -267,16 +284,16 @@ describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
     const ordered = [...routes].sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
     for (const route of ordered) {
       for (const kind of callerKinds) {
-        for (const targetOrg of [orgA, orgB]) {
+        for (const { pathOrg: targetOrg, objectsOrg, label: targetLabel } of targets) {
           const expected = expectationFor(route, kind, targetOrg);
           const caller = callerOf(kind);
-          const request = requestFor(route, targetOrg);
+          const request = requestFor(route, targetOrg, objectsOrg);
           const response = await server.vigil.app.inject({
             ...request,
             headers: caller ? testCallerHeader(caller) : {},
           });
           checked += 1;
-          const label = `${route.method} ${route.url} as ${kind} on ${targetOrg === orgA ? 'own' : 'other'} org → ${response.statusCode}`;
+          const label = `${route.method} ${route.url} as ${kind} on ${targetLabel} → ${response.statusCode}`;
           const problemType = response.headers['content-type']?.toString().startsWith('application/problem+json')
             ? (response.json() as { type?: string }).type
             : undefined;
@@ -319,10 +336,26 @@ describe(`route × caller × organisation matrix (${testDatabaseKind})`, () => {
         }
       }
     }
+    // Whatever the cross cases answered, none of them touched organisation B's objects.
+    const intact = await server.testDatabase.adminQuery<{
+      deals: number;
+      members: number;
+      invitations: number;
+      endpoints: number;
+      messages: number;
+    }>(
+      `SELECT (SELECT count(*)::int FROM deals WHERE org_id = $1 AND id = $2) AS deals,
+              (SELECT count(*)::int FROM memberships WHERE org_id = $1 AND user_id = $3) AS members,
+              (SELECT count(*)::int FROM invitations WHERE org_id = $1 AND id = $4 AND revoked_at IS NULL) AS invitations,
+              (SELECT count(*)::int FROM webhook_endpoints WHERE org_id = $1 AND id = $5 AND status = 'active') AS endpoints,
+              (SELECT count(*)::int FROM webhook_messages WHERE org_id = $1 AND id = $6) AS messages`,
+      [orgB, ids(orgB).dealId, ids(orgB).userId, ids(orgB).invitationId, ids(orgB).endpointId, ids(orgB).messageId],
+    );
+    expect(intact[0]).toEqual({ deals: 1, members: 1, invitations: 1, endpoints: 1, messages: 1 });
     expect(failures).toEqual([]);
-    expect(checked).toBe(routes.length * callerKinds.length * 2);
+    expect(checked).toBe(routes.length * callerKinds.length * targets.length);
     console.log(
-      `route matrix (${testDatabaseKind}): ${checked} route × caller × organisation cases (${routes.length} routes × ${callerKinds.length} callers × 2 organisations), no leaks`,
+      `route matrix (${testDatabaseKind}): ${checked} route × caller × target cases (${routes.length} routes × ${callerKinds.length} callers × ${targets.length}: own organisation, other organisation, own organisation with the other's object ids), no leaks`,
     );
   }, 120_000);
 });
