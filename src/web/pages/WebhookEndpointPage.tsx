@@ -602,7 +602,7 @@ function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpoin
 
       <DeliveryLog orgId={orgId} endpoint={endpoint} />
 
-      <div className="danger-zone">
+      <div className="danger-row">
         <button
           type="button"
           className="button button-danger-outline button-sm"
