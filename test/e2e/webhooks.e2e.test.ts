@@ -2,7 +2,9 @@
 // an endpoint (secret shown once), sends a test event and sees the attempt; the receiver goes
 // down, the retry is scheduled and shown; the receiver comes back and a resend succeeds. Every
 // page loads under the strict CSP with no console errors and no CSP violations.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSRF_HEADER } from '../../src/contracts/sessions.ts';
 import { DEMO_ACCOUNT, seedDemoOrganisation } from '../../src/server/modules/organisations/seed-demo-organisation.ts';
 import {
   startWebhookReceiver,
@@ -10,7 +12,15 @@ import {
 } from '../../src/server/modules/webhooks/test-doubles/webhook-receiver.ts';
 import { LOCAL_RECEIVER_ENVIRONMENT } from '../../src/server/modules/webhooks/test-doubles/webhook-test-setup.ts';
 import { systemClock } from '../../src/server/platform/clock.ts';
-import { type BrowserHarness, openContext, screenshot, startBrowserHarness } from './support/browser-harness.ts';
+import {
+  type BrowserHarness,
+  openContext,
+  screenshot,
+  signUpAndVerifyThroughTheApi,
+  startBrowserHarness,
+} from './support/browser-harness.ts';
+
+const PASSWORD = 'violet-harbour-lantern-1907';
 
 let harness: BrowserHarness;
 let baseUrl: string;
@@ -120,6 +130,61 @@ describe('webhooks in chromium', () => {
     expect(problems.consoleErrors.filter((line) => !/status of 400/.test(line))).toEqual([]);
     expect(problems.consoleErrors.length).toBeLessThanOrEqual(1);
     expect(problems.violations).toEqual([]);
+    await context.close();
+  });
+
+  it('rotates an endpoint’s signing secret and deletes the endpoint, each after a confirmation', async () => {
+    const { context, page, problems } = await openContext(harness.browser);
+    const description = `Rotation check ${randomUUID().slice(0, 8)}`;
+    // Its own account and organisation, so the other test's empty list stays empty whatever runs first.
+    const email = `rotate.${randomUUID().slice(0, 8)}@example.com`;
+    await signUpAndVerifyThroughTheApi(page, baseUrl, email, PASSWORD);
+    expect(
+      (await page.request.post(`${baseUrl}/api/auth/sign-in`, { data: { email, password: PASSWORD } })).status(),
+    ).toBe(200);
+    const csrf = (await context.cookies()).find((cookie) => cookie.name === 'vigil_csrf')?.value ?? '';
+    const created = await page.request.post(`${baseUrl}/api/orgs`, {
+      data: { name: `Rotation ${randomUUID().slice(0, 6)}` },
+      headers: { [CSRF_HEADER]: csrf },
+    });
+    expect(created.status()).toBe(201);
+    const { id: orgId } = (await created.json()) as { id: string };
+    await page.goto(`${baseUrl}/orgs/${orgId}/webhooks`, { waitUntil: 'networkidle' });
+    await page.getByTestId('webhooks-empty').waitFor();
+    await page.getByTestId('webhook-add').click();
+    await page.getByTestId('webhook-url').fill(receiver.url);
+    await page.getByTestId('webhook-description').fill(description);
+    await page.getByTestId('webhook-event-deal.created').check();
+    await page.getByTestId('webhook-add-submit').click();
+    const first = await page.getByTestId('webhook-secret').textContent();
+    await page.getByTestId('webhook-secret-done').click();
+    await page.getByTestId('webhook-endpoint-page').waitFor();
+
+    // Rotate: asked first, then the new secret once; the page's hint follows it.
+    await page.getByTestId('webhook-rotate').click();
+    await page.getByTestId('webhook-rotate-dialog').waitFor();
+    await screenshot(page, 'webhooks-rotate-confirm', { viewport: true });
+    await page.getByTestId('webhook-rotate-confirm').click();
+    const second = await page.getByTestId('webhook-secret').textContent();
+    expect(second).toMatch(/^whsec_/);
+    expect(second).not.toBe(first);
+    await page.getByTestId('webhook-secret-done').click();
+    expect(await page.getByTestId('webhook-rotate-dialog').count()).toBe(0);
+    await expect
+      .poll(() => page.getByTestId('webhook-secret-hint').textContent())
+      .toBe(`whsec_…${second?.slice(-5, -1)}`);
+
+    // Delete: Cancel keeps it; confirming removes it and returns to the list without it.
+    await page.getByTestId('webhook-delete').click();
+    await page.getByTestId('webhook-delete-dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByTestId('webhook-delete-dialog').count()).toBe(0);
+    await page.getByTestId('webhook-delete').click();
+    await screenshot(page, 'webhooks-delete-confirm', { viewport: true });
+    await page.getByTestId('webhook-delete-confirm').click();
+    await page.getByTestId('webhooks-page').waitFor();
+    await expect.poll(() => page.getByTestId('webhook-endpoint-row').filter({ hasText: description }).count()).toBe(0);
+
+    expect(problems).toEqual({ consoleErrors: [], violations: [] });
     await context.close();
   });
 });

@@ -248,7 +248,16 @@ function DeliveryRow({
   );
 }
 
-function DeliveryLog({ orgId, endpoint }: { orgId: string; endpoint: WebhookEndpointView }) {
+function DeliveryLog({
+  orgId,
+  endpoint,
+  paused,
+}: {
+  orgId: string;
+  endpoint: WebhookEndpointView;
+  /** The endpoint is being deleted: stop polling its log. */
+  paused: boolean;
+}) {
   const [searchParams, setSearchParams] = useSearchParams();
   const filters: DeliveryFilters = {
     state: (['pending', 'succeeded', 'failed'].includes(searchParams.get('state') ?? '')
@@ -258,7 +267,7 @@ function DeliveryLog({ orgId, endpoint }: { orgId: string; endpoint: WebhookEndp
     range: searchParams.get('range') ?? 'all',
   };
   const eventTypes = useQuery(eventTypesQuery);
-  const query = useInfiniteQuery(deliveriesQuery(orgId, endpoint.id, filters));
+  const query = useInfiniteQuery({ ...deliveriesQuery(orgId, endpoint.id, filters), enabled: !paused });
   const items = query.data?.pages.flatMap((page) => page.items) ?? [];
   const set = (key: keyof DeliveryFilters, value: string) => {
     const next = new URLSearchParams(searchParams);
@@ -432,7 +441,9 @@ function RecoverDialog({ orgId, endpointId, onClose }: { orgId: string; endpoint
 function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpointId: string; orgName: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const query = useQuery(endpointQuery(orgId, endpointId));
+  const [deleting, setDeleting] = useState(false);
+  // Polling stops while the endpoint is deleted, or a poll racing the deletion would get a 404.
+  const query = useQuery({ ...endpointQuery(orgId, endpointId), enabled: !deleting });
   const [dialog, setDialog] = useState<'rotate' | 'delete' | 'recover' | null>(null);
   const [rotated, setRotated] = useState<string | null>(null);
   const invalidate = () => void queryClient.invalidateQueries({ queryKey: webhookKeys.all(orgId) });
@@ -455,9 +466,16 @@ function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpoin
   };
   const remove = useMutation({
     mutationFn: () => deleteEndpoint(orgId, endpointId),
-    onSuccess: () => {
+    onMutate: async () => {
+      setDeleting(true);
+      await queryClient.cancelQueries({ queryKey: webhookKeys.endpoint(orgId, endpointId) });
+    },
+    onError: () => setDeleting(false),
+    onSuccess: async () => {
+      // Leave the page first and drop its queries: refreshing them would ask for the deleted endpoint.
+      await navigate(`/orgs/${orgId}/webhooks`);
+      queryClient.removeQueries({ queryKey: webhookKeys.endpoint(orgId, endpointId) });
       invalidate();
-      void navigate(`/orgs/${orgId}/webhooks`);
     },
   });
 
@@ -600,7 +618,7 @@ function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpoin
         ) : null}
       </div>
 
-      <DeliveryLog orgId={orgId} endpoint={endpoint} />
+      <DeliveryLog orgId={orgId} endpoint={endpoint} paused={deleting} />
 
       <div className="danger-row">
         <button
