@@ -45,7 +45,16 @@ export default defineConfig({
         ? [
             {
               extends: true as const,
-              test: { name: 'e2e', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
+              test: {
+                name: 'e2e',
+                include: ['test/e2e/**/*.e2e.test.ts'],
+                testTimeout: 120_000,
+                // Each file has its own server, database and browser, and mostly waits on them, so
+                // two files at a time roughly halve the wall time even on two cores. Its own group
+                // (after the others) because vitest runs one group with one worker limit.
+                maxWorkers: 2,
+                sequence: { groupOrder: 1 },
+              },
             },
           ]
         : []),

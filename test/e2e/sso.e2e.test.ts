@@ -5,40 +5,28 @@
 // provider as `127.0.0.1`, so the return from the provider is a real cross-site navigation.
 // Every page must load under the strict CSP with no console errors and no CSP violations.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/server/config.ts';
-import { createVigil, type Vigil } from '../../src/server/main.ts';
-import { loadStaticFiles } from '../../src/server/platform/http/static-files.ts';
 import { type OidcProviderDouble, startOidcProvider } from '../doubles/oidc-provider.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { createLogCapture } from '../helpers/test-vigil.ts';
+import {
+  type BrowserHarness,
+  openContext as openBrowserContext,
+  screenshot,
+  startBrowserHarness,
+} from './support/browser-harness.ts';
 
-const SCREENSHOTS = path.resolve('test-results/screenshots');
 const PASSWORD = 'violet-harbour-lantern-1907';
 
-let testDatabase: TestDatabase;
-let vigil: Vigil;
+let harness: BrowserHarness;
 let baseUrl: string;
-let browser: Browser;
 let google: OidcProviderDouble;
 let acme: OidcProviderDouble;
 
 beforeAll(async () => {
-  const staticFiles = loadStaticFiles();
-  if (!staticFiles.has('/index.html')) throw new Error('dist/web is not built: run `npm run build:web` first');
-  mkdirSync(SCREENSHOTS, { recursive: true });
   google = await startOidcProvider({ clientId: 'google-e2e' });
   acme = await startOidcProvider({ clientId: 'acme-e2e' });
-  testDatabase = await createTestDatabase();
-  vigil = await createVigil({
-    config: loadConfig({
-      VIGIL_PROFILE: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+  harness = await startBrowserHarness({
+    hostname: 'localhost',
+    environment: {
       VIGIL_GOOGLE_CLIENT_ID: google.clientId,
       VIGIL_GOOGLE_CLIENT_SECRET: google.clientSecret,
       VIGIL_GOOGLE_ISSUER: google.issuer,
@@ -46,55 +34,18 @@ beforeAll(async () => {
         { id: 'acme', name: 'Acme ID', issuer: acme.issuer, clientId: acme.clientId, clientSecret: acme.clientSecret },
       ]),
       VIGIL_SSO_ALLOW_HTTP_ISSUERS: 'true',
-    }),
-    database: testDatabase.database,
-    logDestination: createLogCapture().stream,
-    worker: false,
-    staticFiles,
+    },
   });
-  baseUrl = (await vigil.listen()).replace('127.0.0.1', 'localhost');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  ({ baseUrl } = harness);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await vigil?.close();
-  await testDatabase?.close();
+  await harness?.close();
   await google?.close();
   await acme?.close();
 });
 
-type Problems = { consoleErrors: string[]; violations: string[] };
-
-async function openContext(): Promise<{ context: BrowserContext; page: Page; problems: Problems }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const problems: Problems = { consoleErrors: [], violations: [] };
-  await context.exposeFunction('__reportCspViolation', (text: string) => problems.violations.push(text));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) => {
-      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
-        `${event.violatedDirective} blocked ${event.blockedURI}`,
-      );
-    });
-  });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.consoleErrors.push(`pageerror: ${error.message}`));
-  return { context, page, problems };
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.mouse.move(0, 0);
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
-}
+const openContext = () => openBrowserContext(harness.browser);
 
 describe('single sign-on in chromium', () => {
   it('continues with Google from the sign-in page and comes back signed in; the security page lists it', async () => {
@@ -130,7 +81,7 @@ describe('single sign-on in chromium', () => {
       data: { email, password: PASSWORD, displayName: 'Alan Turing' },
     });
     expect(signUp.status()).toBe(202);
-    await vigil.identity.flush();
+    await harness.vigil.identity.flush();
     const outbox = (await (await page.request.get(`${baseUrl}/api/dev/outbox`)).json()) as {
       items: { to: string; text: string }[];
     };

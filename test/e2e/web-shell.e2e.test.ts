@@ -4,7 +4,13 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Vigil } from '../../src/server/main.ts';
-import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.ts';
+import {
+  type BrowserHarness,
+  openContext,
+  type Problems,
+  SCREENSHOTS,
+  startBrowserHarness,
+} from './support/browser-harness.ts';
 
 let harness: BrowserHarness;
 let vigil: Vigil;
@@ -20,25 +26,8 @@ afterAll(async () => {
   await harness?.close();
 });
 
-type PageProblems = { consoleErrors: string[]; violations: string[] };
-
-async function openPage(url: string): Promise<{ page: Page; problems: PageProblems }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const problems: PageProblems = { consoleErrors: [], violations: [] };
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning')
-      problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.consoleErrors.push(`pageerror: ${error.message}`));
-  await page.exposeFunction('__reportCspViolation', (text: string) => problems.violations.push(text));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (event) => {
-      (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
-        `${event.violatedDirective} blocked ${event.blockedURI}`,
-      );
-    });
-  });
+async function openPage(url: string): Promise<{ page: Page; problems: Problems }> {
+  const { page, problems } = await openContext(browser);
   await page.goto(`${baseUrl}${url}`, { waitUntil: 'networkidle' });
   return { page, problems };
 }

@@ -2,12 +2,9 @@
 // an endpoint (secret shown once), sends a test event and sees the attempt; the receiver goes
 // down, the retry is scheduled and shown; the receiver comes back and a resend succeeds. Every
 // page loads under the strict CSP with no console errors and no CSP violations.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/server/config.ts';
-import { createVigil, type Vigil } from '../../src/server/main.ts';
+import { CSRF_HEADER } from '../../src/contracts/sessions.ts';
 import { DEMO_ACCOUNT, seedDemoOrganisation } from '../../src/server/modules/organisations/seed-demo-organisation.ts';
 import {
   startWebhookReceiver,
@@ -15,89 +12,43 @@ import {
 } from '../../src/server/modules/webhooks/test-doubles/webhook-receiver.ts';
 import { LOCAL_RECEIVER_ENVIRONMENT } from '../../src/server/modules/webhooks/test-doubles/webhook-test-setup.ts';
 import { systemClock } from '../../src/server/platform/clock.ts';
-import { loadStaticFiles } from '../../src/server/platform/http/static-files.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
-import { createLogCapture } from '../helpers/test-vigil.ts';
+import {
+  type BrowserHarness,
+  openContext,
+  screenshot,
+  signUpAndVerifyThroughTheApi,
+  startBrowserHarness,
+} from './support/browser-harness.ts';
 
-const SCREENSHOTS = path.resolve('test-results/screenshots');
+const PASSWORD = 'violet-harbour-lantern-1907';
 
-let testDatabase: TestDatabase;
-let vigil: Vigil;
+let harness: BrowserHarness;
 let baseUrl: string;
-let browser: Browser;
 let receiver: WebhookReceiver;
 let receiverUp = true;
 
 beforeAll(async () => {
-  const staticFiles = loadStaticFiles();
-  if (!staticFiles.has('/index.html')) throw new Error('dist/web is not built: run `npm run build:web` first');
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  testDatabase = await createTestDatabase();
-  await seedDemoOrganisation({ database: testDatabase.database, clock: systemClock });
   receiver = await startWebhookReceiver((_request, response) => {
     if (receiverUp) response.writeHead(204).end();
     // Down for maintenance, back in an hour: the retry is scheduled accordingly.
     else response.writeHead(503, { 'retry-after': '3600', 'content-type': 'text/plain' }).end('maintenance');
   });
-  vigil = await createVigil({
-    config: loadConfig({
-      VIGIL_PROFILE: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ...LOCAL_RECEIVER_ENVIRONMENT,
-    }),
-    database: testDatabase.database,
-    logDestination: createLogCapture().stream,
-    worker: false,
-    staticFiles,
+  harness = await startBrowserHarness({
+    environment: LOCAL_RECEIVER_ENVIRONMENT,
+    prepareDatabase: ({ database }) => seedDemoOrganisation({ database, clock: systemClock }).then(() => undefined),
   });
-  baseUrl = await vigil.listen();
-  vigil.webhooks.startDeliveryLanes({ pollIntervalMs: 100 });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  ({ baseUrl } = harness);
+  harness.vigil.webhooks.startDeliveryLanes({ pollIntervalMs: 100 });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await vigil?.close();
+  await harness?.close();
   await receiver?.close();
-  await testDatabase?.close();
 });
-
-async function screenshot(page: Page, name: string, options: { viewport?: boolean } = {}): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  if (!options.viewport) {
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.mouse.move(0, 0);
-  }
-  await page.screenshot({
-    path: path.join(SCREENSHOTS, `${name}.png`),
-    fullPage: !options.viewport,
-    animations: 'disabled',
-  });
-}
 
 describe('webhooks in chromium', () => {
   it('adds an endpoint, sends a test event, shows retries while the receiver is down, resends', async () => {
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    const problems = { consoleErrors: [] as string[], violations: [] as string[] };
-    await context.exposeFunction('__reportCspViolation', (text: string) => problems.violations.push(text));
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        (window as unknown as { __reportCspViolation(text: string): void }).__reportCspViolation(
-          `${event.violatedDirective} blocked ${event.blockedURI}`,
-        );
-      });
-    });
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.consoleErrors.push(`${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.consoleErrors.push(`pageerror: ${error.message}`));
+    const { context, page, problems } = await openContext(harness.browser, { viewport: { width: 1360, height: 860 } });
 
     // The demo organisation's admin signs in with the real sign-in.
     await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
@@ -179,6 +130,61 @@ describe('webhooks in chromium', () => {
     expect(problems.consoleErrors.filter((line) => !/status of 400/.test(line))).toEqual([]);
     expect(problems.consoleErrors.length).toBeLessThanOrEqual(1);
     expect(problems.violations).toEqual([]);
+    await context.close();
+  });
+
+  it('rotates an endpoint’s signing secret and deletes the endpoint, each after a confirmation', async () => {
+    const { context, page, problems } = await openContext(harness.browser);
+    const description = `Rotation check ${randomUUID().slice(0, 8)}`;
+    // Its own account and organisation, so the other test's empty list stays empty whatever runs first.
+    const email = `rotate.${randomUUID().slice(0, 8)}@example.com`;
+    await signUpAndVerifyThroughTheApi(page, baseUrl, email, PASSWORD);
+    expect(
+      (await page.request.post(`${baseUrl}/api/auth/sign-in`, { data: { email, password: PASSWORD } })).status(),
+    ).toBe(200);
+    const csrf = (await context.cookies()).find((cookie) => cookie.name === 'vigil_csrf')?.value ?? '';
+    const created = await page.request.post(`${baseUrl}/api/orgs`, {
+      data: { name: `Rotation ${randomUUID().slice(0, 6)}` },
+      headers: { [CSRF_HEADER]: csrf },
+    });
+    expect(created.status()).toBe(201);
+    const { id: orgId } = (await created.json()) as { id: string };
+    await page.goto(`${baseUrl}/orgs/${orgId}/webhooks`, { waitUntil: 'networkidle' });
+    await page.getByTestId('webhooks-empty').waitFor();
+    await page.getByTestId('webhook-add').click();
+    await page.getByTestId('webhook-url').fill(receiver.url);
+    await page.getByTestId('webhook-description').fill(description);
+    await page.getByTestId('webhook-event-deal.created').check();
+    await page.getByTestId('webhook-add-submit').click();
+    const first = await page.getByTestId('webhook-secret').textContent();
+    await page.getByTestId('webhook-secret-done').click();
+    await page.getByTestId('webhook-endpoint-page').waitFor();
+
+    // Rotate: asked first, then the new secret once; the page's hint follows it.
+    await page.getByTestId('webhook-rotate').click();
+    await page.getByTestId('webhook-rotate-dialog').waitFor();
+    await screenshot(page, 'webhooks-rotate-confirm', { viewport: true });
+    await page.getByTestId('webhook-rotate-confirm').click();
+    const second = await page.getByTestId('webhook-secret').textContent();
+    expect(second).toMatch(/^whsec_/);
+    expect(second).not.toBe(first);
+    await page.getByTestId('webhook-secret-done').click();
+    expect(await page.getByTestId('webhook-rotate-dialog').count()).toBe(0);
+    await expect
+      .poll(() => page.getByTestId('webhook-secret-hint').textContent())
+      .toBe(`whsec_…${second?.slice(-5, -1)}`);
+
+    // Delete: Cancel keeps it; confirming removes it and returns to the list without it.
+    await page.getByTestId('webhook-delete').click();
+    await page.getByTestId('webhook-delete-dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByTestId('webhook-delete-dialog').count()).toBe(0);
+    await page.getByTestId('webhook-delete').click();
+    await screenshot(page, 'webhooks-delete-confirm', { viewport: true });
+    await page.getByTestId('webhook-delete-confirm').click();
+    await page.getByTestId('webhooks-page').waitFor();
+    await expect.poll(() => page.getByTestId('webhook-endpoint-row').filter({ hasText: description }).count()).toBe(0);
+
+    expect(problems).toEqual({ consoleErrors: [], violations: [] });
     await context.close();
   });
 });

@@ -4,9 +4,10 @@ import type { LinkedIdentity, SsoProvider } from '../../contracts/sso.ts';
 import { ApiError } from '../lib/api.ts';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { linkedIdentitiesQuery, ssoProvidersQuery, startSsoLink, unlinkIdentity } from '../lib/sso.ts';
+import { ConfirmDialog } from './ConfirmDialog.tsx';
 import { Dialog } from './Dialog.tsx';
 import { Alert, Field, FormError, PasswordInput, SubmitButton } from './forms.tsx';
-import { AlertIcon, LinkIcon, LockIcon } from './icons.tsx';
+import { LinkIcon, LockIcon } from './icons.tsx';
 import { ProviderLogo } from './SsoButtons.tsx';
 import { isStepUpCancelled, useStepUp } from './StepUp.tsx';
 import { Badge, Skeleton } from './ui.tsx';
@@ -128,31 +129,18 @@ export function LinkedIdentitiesCard({ notice }: { notice: string | undefined })
       )}
       {link.error && !isStepUpCancelled(link.error) ? <FormError error={link.error} /> : null}
       {unlinking ? (
-        <Dialog
-          tone="danger"
-          icon={<AlertIcon size={18} />}
+        <ConfirmDialog
           title={`Unlink ${unlinking.provider.name}?`}
           description={`You won’t be able to sign in with ${unlinking.provider.name} (${unlinking.email}) any more. You can link it again later.`}
-          onClose={() => setUnlinking(null)}
           testId="unlink-dialog"
-        >
-          {unlink.error && !isStepUpCancelled(unlink.error) ? <FormError error={unlink.error} /> : null}
-          <div className="dialog-actions">
-            <span className="dialog-actions-spacer" />
-            <button type="button" className="button button-secondary" onClick={() => setUnlinking(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              onClick={() => unlink.mutate(unlinking)}
-              disabled={unlink.isPending}
-              data-testid="confirm-unlink"
-            >
-              {unlink.isPending ? 'Unlinking…' : 'Unlink'}
-            </button>
-          </div>
-        </Dialog>
+          confirmLabel="Unlink"
+          pendingLabel="Unlinking…"
+          confirmTestId="confirm-unlink"
+          pending={unlink.isPending}
+          error={unlink.error}
+          onConfirm={() => unlink.mutate(unlinking)}
+          onClose={() => setUnlinking(null)}
+        />
       ) : null}
       {linking ? <LinkPasswordDialog provider={linking} onClose={() => setLinking(null)} /> : null}
     </SettingsCard>
@@ -194,7 +182,6 @@ function LinkPasswordDialog({ provider, onClose }: { provider: SsoProvider; onCl
         </Field>
         {mutation.error && !wrong && !isStepUpCancelled(mutation.error) ? <FormError error={mutation.error} /> : null}
         <div className="dialog-actions">
-          <span className="dialog-actions-spacer" />
           <button type="button" className="button button-secondary" onClick={onClose}>
             Cancel
           </button>

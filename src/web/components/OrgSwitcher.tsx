@@ -74,7 +74,6 @@ export function CreateOrganisationDialog({ onClose }: { onClose: () => void }) {
         </Field>
         {mutation.error && !fieldErrors.name ? <FormError error={mutation.error} /> : null}
         <div className="dialog-actions">
-          <span className="dialog-actions-spacer" />
           <button type="button" className="button button-secondary" onClick={onClose}>
             Cancel
           </button>

@@ -96,6 +96,20 @@ export function Skeleton({ width = 'full', tall = false }: { width?: 'full' | 'l
   return <span className={`skeleton skeleton-${width}${tall ? ' skeleton-tall' : ''}`} aria-hidden="true" />;
 }
 
+/** A table (or list) still loading: `rows` grey bars in a card. */
+export function TableSkeleton({ rows = 3 }: { rows?: number }) {
+  const widths = ['full', 'lg', 'full', 'md'] as const;
+  return (
+    <Card className="panel">
+      <div className="skeleton-stack">
+        {Array.from({ length: rows }, (_, index) => (
+          <Skeleton key={index} width={widths[index % widths.length]} />
+        ))}
+      </div>
+    </Card>
+  );
+}
+
 /** Renders text where `backticks` mark inline code, as in the problem descriptions. */
 export function RichText({ text }: { text: string }) {
   const parts = text.split('`');

@@ -1,12 +1,11 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
+import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { MeResponse } from '../../contracts/identity.ts';
 import type { AdminOrganisationView, AdminUserView } from '../../contracts/organisations.ts';
-import { Dialog } from '../components/Dialog.tsx';
-import { Alert, Field, FormError } from '../components/forms.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { Alert } from '../components/forms.tsx';
 import {
-  AlertIcon,
   ArrowLeftIcon,
   BanIcon,
   BuildingIcon,
@@ -17,8 +16,9 @@ import {
   UsersIcon,
 } from '../components/icons.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
-import { isStepUpCancelled, useStepUp } from '../components/StepUp.tsx';
-import { Badge, Card, ErrorState, PageHeader, Skeleton } from '../components/ui.tsx';
+import { useStepUp } from '../components/StepUp.tsx';
+import { TableFooter } from '../components/TableFooter.tsx';
+import { Badge, Card, ErrorState, PageHeader, TableSkeleton } from '../components/ui.tsx';
 import { formatDateTime, formatRelative, pluralise } from '../lib/format.ts';
 import {
   adminOrganisationsQuery,
@@ -115,14 +115,11 @@ function ConfirmActionDialog({
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
-  const id = useId();
   const withStepUp = useStepUp();
   const queryClient = useQueryClient();
-  const [reason, setReason] = useState('');
-  const [localError, setLocalError] = useState<string | null>(null);
   const text = describe(action);
   const mutation = useMutation({
-    mutationFn: () => withStepUp(() => perform(action, reason.trim())),
+    mutationFn: (reason: string) => withStepUp(() => perform(action, reason)),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: [ACCOUNT_KEY, 'admin'] });
       onDone(
@@ -132,58 +129,21 @@ function ConfirmActionDialog({
       );
     },
   });
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (text.needsReason && reason.trim().length < 3)
-      return setLocalError('Say why, in a few words: it goes in the audit trail.');
-    setLocalError(null);
-    mutation.mutate();
-  };
   return (
-    <Dialog
-      tone="danger"
-      icon={<AlertIcon size={18} />}
+    <ConfirmDialog
       title={text.title}
       description={text.description}
-      onClose={onClose}
       testId="admin-confirm-dialog"
-    >
-      <form className="form" onSubmit={submit} noValidate>
-        {text.needsReason ? (
-          <Field label="Reason" htmlFor={id} error={localError} hint="Recorded on the platform audit chain.">
-            <textarea
-              id={id}
-              className={`input textarea${localError ? ' is-invalid' : ''}`}
-              value={reason}
-              onChange={(event) => setReason(event.target.value)}
-              maxLength={500}
-              rows={3}
-              aria-invalid={localError ? true : undefined}
-              aria-describedby={localError ? `${id}-error` : undefined}
-              autoFocus
-              data-testid="admin-reason"
-            />
-          </Field>
-        ) : null}
-        {mutation.error && !isStepUpCancelled(mutation.error) ? (
-          <FormError error={mutation.error} testId="admin-action-error" />
-        ) : null}
-        <div className="dialog-actions">
-          <span className="dialog-actions-spacer" />
-          <button type="button" className="button button-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-danger"
-            disabled={mutation.isPending}
-            data-testid="admin-confirm"
-          >
-            {mutation.isPending ? 'Working…' : text.confirm}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+      reason={text.needsReason ? { hint: 'Recorded on the platform audit chain.', testId: 'admin-reason' } : undefined}
+      confirmLabel={text.confirm}
+      pendingLabel="Working…"
+      confirmTestId="admin-confirm"
+      pending={mutation.isPending}
+      error={mutation.error}
+      errorTestId="admin-action-error"
+      onConfirm={({ reason }) => mutation.mutate(reason)}
+      onClose={onClose}
+    />
   );
 }
 
@@ -236,62 +196,6 @@ export function usePages() {
   };
 }
 
-export function Pager({
-  page,
-  nextCursor,
-  onNext,
-  onPrevious,
-  count,
-  noun,
-}: {
-  page: number;
-  nextCursor: string | null;
-  onNext: (cursor: string) => void;
-  onPrevious: () => void;
-  count: number;
-  noun: string;
-}) {
-  return (
-    <div className="table-footer">
-      <span className="muted small">
-        Page {page} · {pluralise(count, noun)}
-      </span>
-      <div className="inline-actions">
-        <button
-          type="button"
-          className="button button-secondary button-sm"
-          onClick={onPrevious}
-          disabled={page === 1}
-          data-testid="admin-previous"
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          className="button button-secondary button-sm"
-          onClick={() => nextCursor && onNext(nextCursor)}
-          disabled={!nextCursor}
-          data-testid="admin-next"
-        >
-          Next
-        </button>
-      </div>
-    </div>
-  );
-}
-
-function TableSkeleton() {
-  return (
-    <Card className="panel">
-      <div className="skeleton-stack">
-        <Skeleton width="full" />
-        <Skeleton width="lg" />
-        <Skeleton width="full" />
-      </div>
-    </Card>
-  );
-}
-
 function Organisations({ onAction }: { onAction: (action: PendingAction) => void }) {
   const [q, setQ] = useState('');
   const pages = usePages();
@@ -317,8 +221,10 @@ function Organisations({ onAction }: { onAction: (action: PendingAction) => void
         />
       ) : query.data.items.length === 0 ? (
         <div className="empty">
-          <div className="empty-title">No organisations match “{q}”</div>
-          <p>Search matches the start of names and slugs.</p>
+          <div className="empty-title">{q ? `No organisations match “${q}”` : 'No organisations yet'}</div>
+          <p>
+            {q ? 'Search matches the start of names and slugs.' : 'Organisations appear here as people create them.'}
+          </p>
         </div>
       ) : (
         <Card className="panel-flush">
@@ -411,13 +317,15 @@ function Organisations({ onAction }: { onAction: (action: PendingAction) => void
               ))}
             </tbody>
           </table>
-          <Pager
-            page={pages.page}
-            nextCursor={query.data.nextCursor}
-            onNext={pages.next}
-            onPrevious={pages.previous}
-            count={query.data.items.length}
-            noun="organisation"
+          <TableFooter
+            summary={`Page ${pages.page} · ${pluralise(query.data.items.length, 'organisation')}`}
+            pages={{
+              page: pages.page,
+              nextCursor: query.data.nextCursor,
+              onNext: pages.next,
+              onPrevious: pages.previous,
+              testIdPrefix: 'admin',
+            }}
           />
         </Card>
       )}
@@ -450,8 +358,8 @@ function Users({ me, onAction }: { me: MeResponse; onAction: (action: PendingAct
         />
       ) : query.data.items.length === 0 ? (
         <div className="empty">
-          <div className="empty-title">No users match “{q}”</div>
-          <p>Search matches email addresses.</p>
+          <div className="empty-title">{q ? `No users match “${q}”` : 'No users yet'}</div>
+          <p>{q ? 'Search matches email addresses.' : 'Accounts appear here as people sign up.'}</p>
         </div>
       ) : (
         <Card className="panel-flush">
@@ -531,13 +439,15 @@ function Users({ me, onAction }: { me: MeResponse; onAction: (action: PendingAct
               })}
             </tbody>
           </table>
-          <Pager
-            page={pages.page}
-            nextCursor={query.data.nextCursor}
-            onNext={pages.next}
-            onPrevious={pages.previous}
-            count={query.data.items.length}
-            noun="user"
+          <TableFooter
+            summary={`Page ${pages.page} · ${pluralise(query.data.items.length, 'user')}`}
+            pages={{
+              page: pages.page,
+              nextCursor: query.data.nextCursor,
+              onNext: pages.next,
+              onPrevious: pages.previous,
+              testIdPrefix: 'admin',
+            }}
           />
         </Card>
       )}

@@ -1,21 +1,15 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type FormEvent, Fragment, type MouseEvent, useId, useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { useParams, useSearchParams } from 'react-router';
 import type { AuditEventView } from '../../contracts/audit.ts';
 import type { MeResponse } from '../../contracts/identity.ts';
 import { roleHasPermission } from '../../contracts/permissions.ts';
-import { Alert, Field, FormError, TextInput } from '../components/forms.tsx';
-import {
-  ArrowLeftIcon,
-  ChevronRightIcon,
-  DownloadIcon,
-  FilterIcon,
-  LockIcon,
-  RefreshIcon,
-  XIcon,
-} from '../components/icons.tsx';
+import { Field, FormError, TextInput } from '../components/forms.tsx';
+import { ChevronRightIcon, DownloadIcon, FilterIcon, XIcon } from '../components/icons.tsx';
+import { OrganisationNotFound, RestrictedPage } from '../components/OrgAccess.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
-import { Badge, Card, ErrorState, PageHeader, Skeleton, type Tone } from '../components/ui.tsx';
+import { TableFooter } from '../components/TableFooter.tsx';
+import { Badge, Card, ErrorState, PageHeader, TableSkeleton, type Tone } from '../components/ui.tsx';
 import {
   type AuditFilters,
   type AuditRange,
@@ -460,14 +454,7 @@ export function AuditLog({
       <FilterBar key={searchParams.toString()} filters={filters} onApply={apply} />
 
       {query.isPending ? (
-        <Card className="panel">
-          <div className="skeleton-stack">
-            <Skeleton width="full" />
-            <Skeleton width="lg" />
-            <Skeleton width="full" />
-            <Skeleton width="md" />
-          </div>
-        </Card>
+        <TableSkeleton rows={4} />
       ) : query.error && events.length === 0 ? (
         <ErrorState
           error={query.error}
@@ -511,39 +498,12 @@ export function AuditLog({
               ))}
             </tbody>
           </table>
-          <div className="table-footer">
-            <span className="muted small" data-testid="audit-count">
-              Showing {pluralise(events.length, 'event')}
-              {query.hasNextPage ? '' : ' — the whole log for these filters'}
-            </span>
-            <div className="inline-actions">
-              <button
-                type="button"
-                className="button button-secondary button-sm"
-                onClick={() => void query.refetch()}
-                disabled={query.isFetching}
-              >
-                <RefreshIcon size={13} className={query.isRefetching ? 'spin' : undefined} />
-                Refresh
-              </button>
-              {query.hasNextPage ? (
-                <button
-                  type="button"
-                  className="button button-primary button-sm"
-                  onClick={() => void query.fetchNextPage()}
-                  disabled={query.isFetchingNextPage}
-                  data-testid="audit-load-more"
-                >
-                  {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-                </button>
-              ) : null}
-            </div>
-          </div>
-          {query.error ? (
-            <div className="table-footer-error">
-              <FormError error={query.error} />
-            </div>
-          ) : null}
+          <TableFooter
+            summary={`Showing ${pluralise(events.length, 'event')}${query.hasNextPage ? '' : ' — the whole log for these filters'}`}
+            summaryTestId="audit-count"
+            query={query}
+            loadMoreTestId="audit-load-more"
+          />
         </Card>
       )}
     </div>
@@ -555,36 +515,16 @@ export function AuditLogPage() {
   const { data: me } = useQuery(meQuery);
   if (!me) return <PageSkeleton />;
   const membership = me.memberships.find((candidate) => candidate.orgId === orgId);
-  if (!membership) {
-    return (
-      <div className="centered-state" data-testid="audit-no-access">
-        <div className="centered-code">404</div>
-        <h1 className="centered-title">Organisation not found</h1>
-        <p className="centered-text">
-          You’re not a member of this organisation, or it doesn’t exist. Ask one of its administrators to invite you.
-        </p>
-        <div className="centered-actions">
-          <Link to="/" className="button button-primary">
-            <ArrowLeftIcon size={14} />
-            Back to overview
-          </Link>
-        </div>
-      </div>
-    );
-  }
+  if (!membership) return <OrganisationNotFound testId="audit-no-access" />;
   if (!roleHasPermission(membership.role, 'audit:read')) {
     return (
-      <div className="page" data-testid="audit-forbidden">
-        <PageHeader eyebrow={membership.orgName} title="Audit log" />
-        <Alert tone="info" title="Only organisation admins can read the audit log">
-          Your role in {membership.orgName} is <strong>{membership.role}</strong>. Ask an admin if you need an export.
-        </Alert>
-        <div className="empty">
-          <LockIcon size={20} />
-          <div className="empty-title">Restricted</div>
-          <p>The audit log can include sign-in details of every member, so it’s limited to admins.</p>
-        </div>
-      </div>
+      <RestrictedPage
+        membership={membership}
+        title="Audit log"
+        heading="Only organisation admins can read the audit log"
+        reason="The audit log can include sign-in details of every member, so it’s limited to admins."
+        testId="audit-forbidden"
+      />
     );
   }
   return (

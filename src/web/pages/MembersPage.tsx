@@ -10,22 +10,14 @@ import {
   roleRank,
 } from '../../contracts/organisations.ts';
 import { type OrganisationRole, organisationRoles } from '../../contracts/permissions.ts';
-import { Dialog } from '../components/Dialog.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Alert, Field, FormError, fieldErrorsOf, SubmitButton, TextInput } from '../components/forms.tsx';
-import {
-  AlertIcon,
-  RefreshIcon,
-  SendIcon,
-  ShieldCheckIcon,
-  TrashIcon,
-  UserPlusIcon,
-  XIcon,
-} from '../components/icons.tsx';
+import { RefreshIcon, SendIcon, ShieldCheckIcon, TrashIcon, UserPlusIcon, XIcon } from '../components/icons.tsx';
 import { OrganisationNotFound, RestrictedPage } from '../components/OrgAccess.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
 import { isStepUpCancelled, useStepUp } from '../components/StepUp.tsx';
 import { Avatar } from '../components/UserMenu.tsx';
-import { Badge, Card, ErrorState, PageHeader, Section, Skeleton, type Tone } from '../components/ui.tsx';
+import { Badge, Card, ErrorState, PageHeader, Section, TableSkeleton, type Tone } from '../components/ui.tsx';
 import { formatDateTime, formatRelative, pluralise } from '../lib/format.ts';
 import {
   can,
@@ -280,18 +272,6 @@ function InvitationRow({
   );
 }
 
-function TableSkeleton() {
-  return (
-    <Card className="panel">
-      <div className="skeleton-stack">
-        <Skeleton width="full" />
-        <Skeleton width="lg" />
-        <Skeleton width="full" />
-      </div>
-    </Card>
-  );
-}
-
 function Members({
   me,
   orgId,
@@ -473,38 +453,24 @@ function Members({
       </Section>
 
       {removing ? (
-        <Dialog
-          tone="danger"
-          icon={<AlertIcon size={18} />}
+        <ConfirmDialog
           title={removing.userId === me.id ? `Leave ${orgName}?` : `Remove ${removing.email}?`}
           description={
             removing.userId === me.id
               ? 'You’ll lose access straight away. An admin would have to invite you again.'
               : `Their access to ${orgName} ends straight away, on every device. You can invite them again later.`
           }
-          onClose={() => setRemoving(null)}
           testId="member-remove-dialog"
-        >
-          {removal.error && !isStepUpCancelled(removal.error) ? (
-            <FormError error={removal.error} testId="member-remove-error" />
-          ) : null}
-          <div className="dialog-actions">
-            <span className="dialog-actions-spacer" />
-            <button type="button" className="button button-secondary" onClick={() => setRemoving(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              disabled={removal.isPending}
-              onClick={() => removal.mutate(removing)}
-              data-testid="member-remove-confirm"
-            >
-              <TrashIcon size={14} />
-              {removal.isPending ? 'Removing…' : removing.userId === me.id ? 'Leave organisation' : 'Remove member'}
-            </button>
-          </div>
-        </Dialog>
+          confirmLabel={removing.userId === me.id ? 'Leave organisation' : 'Remove member'}
+          pendingLabel="Removing…"
+          confirmIcon={<TrashIcon size={14} />}
+          confirmTestId="member-remove-confirm"
+          pending={removal.isPending}
+          error={removal.error}
+          errorTestId="member-remove-error"
+          onConfirm={() => removal.mutate(removing)}
+          onClose={() => setRemoving(null)}
+        />
       ) : null}
     </div>
   );

@@ -3,12 +3,12 @@ import { type FormEvent, useId, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import type { MeResponse } from '../../contracts/identity.ts';
 import { type OrganisationView, roleLabels, updateOrganisationRequestSchema } from '../../contracts/organisations.ts';
-import { Dialog } from '../components/Dialog.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Alert, Field, FormError, fieldErrorsOf, SubmitButton, TextInput } from '../components/forms.tsx';
-import { AlertIcon, BuildingIcon, LogOutIcon, TrashIcon } from '../components/icons.tsx';
+import { BuildingIcon, LogOutIcon, TrashIcon } from '../components/icons.tsx';
 import { OrganisationNotFound } from '../components/OrgAccess.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
-import { isStepUpCancelled, useStepUp } from '../components/StepUp.tsx';
+import { useStepUp } from '../components/StepUp.tsx';
 import { SupportAccessCard } from '../components/SupportAccessCard.tsx';
 import { Badge, Card, ErrorState, KeyValue, PageHeader, Skeleton } from '../components/ui.tsx';
 import { formatDateTime } from '../lib/format.ts';
@@ -160,75 +160,33 @@ function GeneralSettings({ organisation, editable }: { organisation: Organisatio
 }
 
 function DeleteDialog({ organisation, onClose }: { organisation: OrganisationView; onClose: () => void }) {
-  const id = useId();
-  const [typed, setTyped] = useState('');
   const withStepUp = useStepUp();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const mutation = useMutation({
-    mutationFn: () => withStepUp(() => deleteOrganisation(organisation.id, typed)),
+    mutationFn: () => withStepUp(() => deleteOrganisation(organisation.id, organisation.name)),
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: [ACCOUNT_KEY, 'org', organisation.id] });
       await queryClient.invalidateQueries({ queryKey: meQuery.queryKey });
       await navigate('/', { replace: true, state: { notice: `${organisation.name} was deleted.` } });
     },
   });
-  const matches = typed === organisation.name;
   return (
-    <Dialog
-      tone="danger"
-      icon={<AlertIcon size={18} />}
+    <ConfirmDialog
       title={`Delete ${organisation.name}?`}
       description="Every deal, app, integration and member of this organisation is removed for good. Connected providers’ tokens are revoked. The audit trail is kept. This cannot be undone."
-      onClose={onClose}
       testId="org-delete-dialog"
-    >
-      <form
-        className="form"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (matches) mutation.mutate();
-        }}
-        noValidate
-      >
-        <Field
-          label={
-            <>
-              Type <strong>{organisation.name}</strong> to confirm
-            </>
-          }
-          htmlFor={id}
-        >
-          <TextInput
-            id={id}
-            value={typed}
-            onChange={(event) => setTyped(event.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-            autoFocus
-            data-testid="org-delete-confirm-name"
-          />
-        </Field>
-        {mutation.error && !isStepUpCancelled(mutation.error) ? (
-          <FormError error={mutation.error} testId="org-delete-error" />
-        ) : null}
-        <div className="dialog-actions">
-          <span className="dialog-actions-spacer" />
-          <button type="button" className="button button-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-danger"
-            disabled={!matches || mutation.isPending}
-            data-testid="org-delete-submit"
-          >
-            <TrashIcon size={14} />
-            {mutation.isPending ? 'Deleting…' : 'Delete organisation'}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+      typeToConfirm={{ value: organisation.name, testId: 'org-delete-confirm-name' }}
+      confirmLabel="Delete organisation"
+      pendingLabel="Deleting…"
+      confirmIcon={<TrashIcon size={14} />}
+      confirmTestId="org-delete-submit"
+      pending={mutation.isPending}
+      error={mutation.error}
+      errorTestId="org-delete-error"
+      onConfirm={() => mutation.mutate()}
+      onClose={onClose}
+    />
   );
 }
 
@@ -244,31 +202,20 @@ function LeaveDialog({ organisation, onClose }: { organisation: OrganisationView
     },
   });
   return (
-    <Dialog
-      tone="danger"
+    <ConfirmDialog
       icon={<LogOutIcon size={18} />}
       title={`Leave ${organisation.name}?`}
       description="You’ll lose access straight away. An admin would have to invite you again."
-      onClose={onClose}
       testId="org-leave-dialog"
-    >
-      {mutation.error ? <FormError error={mutation.error} testId="org-leave-error" /> : null}
-      <div className="dialog-actions">
-        <span className="dialog-actions-spacer" />
-        <button type="button" className="button button-secondary" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          disabled={mutation.isPending}
-          onClick={() => mutation.mutate()}
-          data-testid="org-leave-confirm"
-        >
-          {mutation.isPending ? 'Leaving…' : 'Leave organisation'}
-        </button>
-      </div>
-    </Dialog>
+      confirmLabel="Leave organisation"
+      pendingLabel="Leaving…"
+      confirmTestId="org-leave-confirm"
+      pending={mutation.isPending}
+      error={mutation.error}
+      errorTestId="org-leave-error"
+      onConfirm={() => mutation.mutate()}
+      onClose={onClose}
+    />
   );
 }
 

@@ -3,11 +3,10 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import type { MeResponse } from '../../contracts/identity.ts';
 import type { MfaStatus, TotpEnrolment } from '../../contracts/mfa.ts';
-import { Dialog } from '../components/Dialog.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { LinkedIdentitiesCard } from '../components/LinkedIdentitiesCard.tsx';
 import { Alert, Field, FormError, fieldErrorsOf, PasswordInput, SubmitButton } from '../components/forms.tsx';
 import {
-  AlertIcon,
   ArrowRightIcon,
   KeyIcon,
   LockIcon,
@@ -421,7 +420,6 @@ function TwoStepCard({ me }: { me: MeResponse }) {
     );
   }
 
-  const dialogError = confirming === 'disable' ? disable.error : regenerate.error;
   return (
     <SettingsCard
       icon={<ShieldIcon size={18} />}
@@ -431,48 +429,35 @@ function TwoStepCard({ me }: { me: MeResponse }) {
       testId="mfa-card"
     >
       {body}
-      {confirming ? (
-        <Dialog
-          tone={confirming === 'disable' ? 'danger' : 'default'}
-          icon={confirming === 'disable' ? <AlertIcon size={18} /> : <KeyIcon size={18} />}
-          title={confirming === 'disable' ? 'Turn off two-step verification?' : 'Generate new recovery codes?'}
-          description={
-            confirming === 'disable'
-              ? 'Your authenticator app and recovery codes will stop working, and your other sessions will be signed out. You can set it up again at any time.'
-              : 'Your current recovery codes will stop working straight away. You’ll see the new ones once.'
-          }
-          onClose={() => setConfirming(null)}
+      {confirming === 'disable' ? (
+        <ConfirmDialog
+          title="Turn off two-step verification?"
+          description="Your authenticator app and recovery codes will stop working, and your other sessions will be signed out. You can set it up again at any time."
           testId="mfa-confirm-dialog"
-        >
-          {dialogError && !isStepUpCancelled(dialogError) ? <FormError error={dialogError} /> : null}
-          <div className="dialog-actions">
-            <span className="dialog-actions-spacer" />
-            <button type="button" className="button button-secondary" onClick={() => setConfirming(null)}>
-              Cancel
-            </button>
-            {confirming === 'disable' ? (
-              <button
-                type="button"
-                className="button button-danger"
-                onClick={() => disable.mutate()}
-                disabled={disable.isPending}
-                data-testid="confirm-disable-mfa"
-              >
-                {disable.isPending ? 'Turning off…' : 'Turn off'}
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="button button-primary"
-                onClick={() => regenerate.mutate()}
-                disabled={regenerate.isPending}
-                data-testid="confirm-regenerate"
-              >
-                {regenerate.isPending ? 'Generating…' : 'Generate new codes'}
-              </button>
-            )}
-          </div>
-        </Dialog>
+          confirmLabel="Turn off"
+          pendingLabel="Turning off…"
+          confirmTestId="confirm-disable-mfa"
+          pending={disable.isPending}
+          error={disable.error}
+          onConfirm={() => disable.mutate()}
+          onClose={() => setConfirming(null)}
+        />
+      ) : null}
+      {confirming === 'regenerate' ? (
+        <ConfirmDialog
+          tone="default"
+          icon={<KeyIcon size={18} />}
+          title="Generate new recovery codes?"
+          description="Your current recovery codes will stop working straight away. You’ll see the new ones once."
+          testId="mfa-confirm-dialog"
+          confirmLabel="Generate new codes"
+          pendingLabel="Generating…"
+          confirmTestId="confirm-regenerate"
+          pending={regenerate.isPending}
+          error={regenerate.error}
+          onConfirm={() => regenerate.mutate()}
+          onClose={() => setConfirming(null)}
+        />
       ) : null}
     </SettingsCard>
   );

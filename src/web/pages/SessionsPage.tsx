@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { SessionView } from '../../contracts/sessions.ts';
-import { Dialog } from '../components/Dialog.tsx';
-import { Alert, FormError } from '../components/forms.tsx';
-import { AlertIcon, LogOutIcon, MonitorIcon, SmartphoneIcon, TerminalIcon } from '../components/icons.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { Alert } from '../components/forms.tsx';
+import { LogOutIcon, MonitorIcon, SmartphoneIcon, TerminalIcon } from '../components/icons.tsx';
 import { useSignOut } from '../components/UserMenu.tsx';
 import { Badge, Card, ErrorState, PageHeader, Skeleton } from '../components/ui.tsx';
 import { revokeOtherSessions, revokeSession } from '../lib/account.ts';
@@ -212,41 +212,22 @@ export function SessionsPage() {
       )}
 
       {confirm ? (
-        <Dialog
-          tone="danger"
-          icon={<AlertIcon size={18} />}
+        <ConfirmDialog
           title={confirm.kind === 'others' ? 'Sign out all other sessions?' : `Revoke ${confirm.session.device}?`}
           description={
             confirm.kind === 'others'
               ? `${pluralise(others, 'session')} will be signed out straight away. This device stays signed in.`
               : 'That device will be signed out straight away and will need your password to get back in.'
           }
-          onClose={() => setConfirm(null)}
           testId="sessions-confirm-dialog"
-        >
-          {(confirm.kind === 'others' ? revokeOthers.error : revokeOne.error) ? (
-            <FormError error={confirm.kind === 'others' ? revokeOthers.error : revokeOne.error} />
-          ) : null}
-          <div className="dialog-actions">
-            <span className="dialog-actions-spacer" />
-            <button type="button" className="button button-secondary" onClick={() => setConfirm(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              disabled={revokeOne.isPending || revokeOthers.isPending}
-              onClick={() => (confirm.kind === 'others' ? revokeOthers.mutate() : revokeOne.mutate(confirm.session))}
-              data-testid="confirm-revoke"
-            >
-              {revokeOne.isPending || revokeOthers.isPending
-                ? 'Signing out…'
-                : confirm.kind === 'others'
-                  ? 'Sign out others'
-                  : 'Revoke session'}
-            </button>
-          </div>
-        </Dialog>
+          confirmLabel={confirm.kind === 'others' ? 'Sign out others' : 'Revoke session'}
+          pendingLabel="Signing out…"
+          confirmTestId="confirm-revoke"
+          pending={revokeOne.isPending || revokeOthers.isPending}
+          error={confirm.kind === 'others' ? revokeOthers.error : revokeOne.error}
+          onConfirm={() => (confirm.kind === 'others' ? revokeOthers.mutate() : revokeOne.mutate(confirm.session))}
+          onClose={() => setConfirm(null)}
+        />
       ) : null}
     </div>
   );

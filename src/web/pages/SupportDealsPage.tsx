@@ -3,12 +3,13 @@ import { Link, useParams } from 'react-router';
 import type { SupportDeals } from '../../contracts/support-access.ts';
 import { ArrowLeftIcon, BanIcon, LifeBuoyIcon } from '../components/icons.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
+import { TableFooter } from '../components/TableFooter.tsx';
 import { Badge, Card, ErrorState, PageHeader, Skeleton } from '../components/ui.tsx';
 import { toApiError } from '../lib/api.ts';
-import { formatDateTime, formatRelative } from '../lib/format.ts';
+import { formatDateTime, formatRelative, pluralise } from '../lib/format.ts';
 import { meQuery } from '../lib/queries.ts';
 import { supportDealsQuery } from '../lib/support-access.ts';
-import { Pager, usePages } from './AdminConsolePage.tsx';
+import { usePages } from './AdminConsolePage.tsx';
 
 function formatAmount(amountMinor: number | null, currency: string | null): string {
   if (amountMinor === null) return '—';
@@ -142,13 +143,15 @@ function SupportDeals({ orgId }: { orgId: string }) {
                   ))}
                 </tbody>
               </table>
-              <Pager
-                page={pages.page}
-                nextCursor={query.data.deals.nextCursor}
-                onNext={pages.next}
-                onPrevious={pages.previous}
-                count={query.data.deals.items.length}
-                noun="deal"
+              <TableFooter
+                summary={`Page ${pages.page} · ${pluralise(query.data.deals.items.length, 'deal')}`}
+                pages={{
+                  page: pages.page,
+                  nextCursor: query.data.deals.nextCursor,
+                  onNext: pages.next,
+                  onPrevious: pages.previous,
+                  testIdPrefix: 'support-deals',
+                }}
               />
             </Card>
           )}

@@ -2,10 +2,19 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, Fragment, useId, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import type { WebhookAttemptView, WebhookDeliveryView, WebhookEndpointView } from '../../contracts/webhooks.ts';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { Alert, Field, FormError, SubmitButton, TextInput } from '../components/forms.tsx';
-import { ArrowLeftIcon, ChevronRightIcon, KeyIcon, RefreshIcon, SignatureIcon } from '../components/icons.tsx';
-import { Badge, Card, ErrorState, PageHeader, Skeleton, type Tone } from '../components/ui.tsx';
+import {
+  ArrowLeftIcon,
+  ChevronRightIcon,
+  KeyIcon,
+  RefreshIcon,
+  SignatureIcon,
+  TrashIcon,
+} from '../components/icons.tsx';
+import { TableFooter } from '../components/TableFooter.tsx';
+import { Badge, Card, ErrorState, PageHeader, Skeleton, TableSkeleton, type Tone } from '../components/ui.tsx';
 import { formatDateTime, formatRelative, pluralise } from '../lib/format.ts';
 import {
   type DeliveryFilters,
@@ -239,7 +248,16 @@ function DeliveryRow({
   );
 }
 
-function DeliveryLog({ orgId, endpoint }: { orgId: string; endpoint: WebhookEndpointView }) {
+function DeliveryLog({
+  orgId,
+  endpoint,
+  paused,
+}: {
+  orgId: string;
+  endpoint: WebhookEndpointView;
+  /** The endpoint is being deleted: stop polling its log. */
+  paused: boolean;
+}) {
   const [searchParams, setSearchParams] = useSearchParams();
   const filters: DeliveryFilters = {
     state: (['pending', 'succeeded', 'failed'].includes(searchParams.get('state') ?? '')
@@ -249,7 +267,7 @@ function DeliveryLog({ orgId, endpoint }: { orgId: string; endpoint: WebhookEndp
     range: searchParams.get('range') ?? 'all',
   };
   const eventTypes = useQuery(eventTypesQuery);
-  const query = useInfiniteQuery(deliveriesQuery(orgId, endpoint.id, filters));
+  const query = useInfiniteQuery({ ...deliveriesQuery(orgId, endpoint.id, filters), enabled: !paused });
   const items = query.data?.pages.flatMap((page) => page.items) ?? [];
   const set = (key: keyof DeliveryFilters, value: string) => {
     const next = new URLSearchParams(searchParams);
@@ -309,9 +327,7 @@ function DeliveryLog({ orgId, endpoint }: { orgId: string; endpoint: WebhookEndp
         </div>
       </div>
       {query.isPending ? (
-        <Card className="panel">
-          <Skeleton width="full" />
-        </Card>
+        <TableSkeleton rows={2} />
       ) : query.error && items.length === 0 ? (
         <ErrorState
           error={query.error}
@@ -351,19 +367,12 @@ function DeliveryLog({ orgId, endpoint }: { orgId: string; endpoint: WebhookEndp
               ))}
             </tbody>
           </table>
-          {query.hasNextPage ? (
-            <div className="table-footer">
-              <span />
-              <button
-                type="button"
-                className="button button-primary button-sm"
-                onClick={() => void query.fetchNextPage()}
-                disabled={query.isFetchingNextPage}
-              >
-                {query.isFetchingNextPage ? 'Loading…' : 'Load more'}
-              </button>
-            </div>
-          ) : null}
+          <TableFooter
+            summary={`Showing ${pluralise(items.length, 'message')}${query.hasNextPage ? '' : ' — all of them for these filters'}`}
+            summaryTestId="webhook-deliveries-count"
+            query={query}
+            loadMoreTestId="webhook-deliveries-load-more"
+          />
         </Card>
       )}
     </section>
@@ -416,7 +425,6 @@ function RecoverDialog({ orgId, endpointId, onClose }: { orgId: string; endpoint
           </Field>
           {mutation.error ? <FormError error={mutation.error} /> : null}
           <div className="dialog-actions">
-            <span className="dialog-actions-spacer" />
             <button type="button" className="button button-secondary" onClick={onClose}>
               Cancel
             </button>
@@ -433,7 +441,9 @@ function RecoverDialog({ orgId, endpointId, onClose }: { orgId: string; endpoint
 function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpointId: string; orgName: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
-  const query = useQuery(endpointQuery(orgId, endpointId));
+  const [deleting, setDeleting] = useState(false);
+  // Polling stops while the endpoint is deleted, or a poll racing the deletion would get a 404.
+  const query = useQuery({ ...endpointQuery(orgId, endpointId), enabled: !deleting });
   const [dialog, setDialog] = useState<'rotate' | 'delete' | 'recover' | null>(null);
   const [rotated, setRotated] = useState<string | null>(null);
   const invalidate = () => void queryClient.invalidateQueries({ queryKey: webhookKeys.all(orgId) });
@@ -449,11 +459,23 @@ function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpoin
       invalidate();
     },
   });
+  const closeRotate = () => {
+    setDialog(null);
+    setRotated(null);
+    rotate.reset();
+  };
   const remove = useMutation({
     mutationFn: () => deleteEndpoint(orgId, endpointId),
-    onSuccess: () => {
+    onMutate: async () => {
+      setDeleting(true);
+      await queryClient.cancelQueries({ queryKey: webhookKeys.endpoint(orgId, endpointId) });
+    },
+    onError: () => setDeleting(false),
+    onSuccess: async () => {
+      // Leave the page first and drop its queries: refreshing them would ask for the deleted endpoint.
+      await navigate(`/orgs/${orgId}/webhooks`);
+      queryClient.removeQueries({ queryKey: webhookKeys.endpoint(orgId, endpointId) });
       invalidate();
-      void navigate(`/orgs/${orgId}/webhooks`);
     },
   });
 
@@ -596,9 +618,9 @@ function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpoin
         ) : null}
       </div>
 
-      <DeliveryLog orgId={orgId} endpoint={endpoint} />
+      <DeliveryLog orgId={orgId} endpoint={endpoint} paused={deleting} />
 
-      <div className="danger-zone">
+      <div className="danger-row">
         <button
           type="button"
           className="button button-danger-outline button-sm"
@@ -609,76 +631,46 @@ function EndpointDetail({ orgId, endpointId, orgName }: { orgId: string; endpoin
         </button>
       </div>
 
-      {dialog === 'rotate' ? (
+      {dialog === 'rotate' && rotated ? (
         <Dialog
-          title={rotated ? 'New signing secret' : 'Rotate the signing secret?'}
-          description={
-            rotated
-              ? undefined
-              : 'A new secret is issued now. For the next 24 hours every delivery is signed with both, so you can update your receiver without dropping messages.'
-          }
+          title="New signing secret"
           icon={<KeyIcon size={18} />}
-          onClose={() => {
-            setDialog(null);
-            setRotated(null);
-          }}
+          onClose={closeRotate}
           testId="webhook-rotate-dialog"
         >
-          {rotated ? (
-            <SecretReveal
-              secret={rotated}
-              onDone={() => {
-                setDialog(null);
-                setRotated(null);
-              }}
-            />
-          ) : (
-            <>
-              {rotate.error ? <FormError error={rotate.error} /> : null}
-              <div className="dialog-actions">
-                <span className="dialog-actions-spacer" />
-                <button type="button" className="button button-secondary" onClick={() => setDialog(null)}>
-                  Cancel
-                </button>
-                <button
-                  type="button"
-                  className="button button-primary"
-                  onClick={() => rotate.mutate()}
-                  disabled={rotate.isPending}
-                  data-testid="webhook-rotate-confirm"
-                >
-                  Rotate secret
-                </button>
-              </div>
-            </>
-          )}
+          <SecretReveal secret={rotated} onDone={closeRotate} />
         </Dialog>
       ) : null}
+      {dialog === 'rotate' && !rotated ? (
+        <ConfirmDialog
+          tone="default"
+          icon={<KeyIcon size={18} />}
+          title="Rotate the signing secret?"
+          description="A new secret is issued now. For the next 24 hours every delivery is signed with both, so you can update your receiver without dropping messages."
+          testId="webhook-rotate-dialog"
+          confirmLabel="Rotate secret"
+          pendingLabel="Rotating…"
+          confirmTestId="webhook-rotate-confirm"
+          pending={rotate.isPending}
+          error={rotate.error}
+          onConfirm={() => rotate.mutate()}
+          onClose={closeRotate}
+        />
+      ) : null}
       {dialog === 'delete' ? (
-        <Dialog
+        <ConfirmDialog
           title="Delete this endpoint?"
           description="Deliveries stop and its 30-day delivery log is deleted. This cannot be undone."
-          tone="danger"
-          onClose={() => setDialog(null)}
           testId="webhook-delete-dialog"
-        >
-          {remove.error ? <FormError error={remove.error} /> : null}
-          <div className="dialog-actions">
-            <span className="dialog-actions-spacer" />
-            <button type="button" className="button button-secondary" onClick={() => setDialog(null)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              onClick={() => remove.mutate()}
-              disabled={remove.isPending}
-              data-testid="webhook-delete-confirm"
-            >
-              Delete endpoint
-            </button>
-          </div>
-        </Dialog>
+          confirmLabel="Delete endpoint"
+          pendingLabel="Deleting…"
+          confirmIcon={<TrashIcon size={14} />}
+          confirmTestId="webhook-delete-confirm"
+          pending={remove.isPending}
+          error={remove.error}
+          onConfirm={() => remove.mutate()}
+          onClose={() => setDialog(null)}
+        />
       ) : null}
       {dialog === 'recover' ? (
         <RecoverDialog orgId={orgId} endpointId={endpointId} onClose={() => setDialog(null)} />

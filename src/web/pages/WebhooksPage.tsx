@@ -4,9 +4,10 @@ import { Link, useNavigate, useParams } from 'react-router';
 import type { WebhookEndpointView } from '../../contracts/webhooks.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Alert, Field, FormError, fieldErrorsOf, SubmitButton, TextInput } from '../components/forms.tsx';
-import { ArrowLeftIcon, ChevronRightIcon, LockIcon, PlugIcon } from '../components/icons.tsx';
+import { ChevronRightIcon, LockIcon, PlugIcon } from '../components/icons.tsx';
+import { OrganisationNotFound, RestrictedPage } from '../components/OrgAccess.tsx';
 import { PageSkeleton } from '../components/RequireAuth.tsx';
-import { Badge, Card, ErrorState, PageHeader, Skeleton, type Tone } from '../components/ui.tsx';
+import { Badge, Card, ErrorState, PageHeader, Skeleton, TableSkeleton, type Tone } from '../components/ui.tsx';
 import { formatRelative } from '../lib/format.ts';
 import { meQuery } from '../lib/queries.ts';
 import { createEndpoint, endpointsQuery, eventTypesQuery, webhookKeys } from '../lib/webhooks.ts';
@@ -237,12 +238,7 @@ function EndpointList({ orgId, orgName }: { orgId: string; orgName: string }) {
         }
       />
       {query.isPending ? (
-        <Card className="panel">
-          <div className="skeleton-stack">
-            <Skeleton width="full" />
-            <Skeleton width="lg" />
-          </div>
-        </Card>
+        <TableSkeleton rows={2} />
       ) : query.error ? (
         <ErrorState error={query.error} heading="Could not load the endpoints" onRetry={() => void query.refetch()} />
       ) : query.data.items.length === 0 ? (
@@ -284,29 +280,16 @@ export function WebhooksAccess({ children }: { children: (membership: { orgName:
   const { data: me } = useQuery(meQuery);
   if (!me) return <PageSkeleton />;
   const membership = me.memberships.find((candidate) => candidate.orgId === orgId);
-  if (!membership) {
-    return (
-      <div className="centered-state" data-testid="webhooks-no-access">
-        <div className="centered-code">404</div>
-        <h1 className="centered-title">Organisation not found</h1>
-        <p className="centered-text">You’re not a member of this organisation, or it doesn’t exist.</p>
-        <div className="centered-actions">
-          <Link to="/" className="button button-primary">
-            <ArrowLeftIcon size={14} />
-            Back to overview
-          </Link>
-        </div>
-      </div>
-    );
-  }
+  if (!membership) return <OrganisationNotFound testId="webhooks-no-access" />;
   if (membership.role === 'viewer') {
     return (
-      <div className="page" data-testid="webhooks-forbidden">
-        <PageHeader eyebrow={membership.orgName} title="Webhooks" />
-        <Alert tone="info" title="Builders and admins manage webhooks">
-          Your role in {membership.orgName} is <strong>viewer</strong>.
-        </Alert>
-      </div>
+      <RestrictedPage
+        membership={membership}
+        title="Webhooks"
+        heading="Builders and admins manage webhooks"
+        reason="Webhook endpoints receive your organisation’s events and hold signing secrets, so viewers can’t change them."
+        testId="webhooks-forbidden"
+      />
     );
   }
   return <>{children({ orgName: membership.orgName })}</>;

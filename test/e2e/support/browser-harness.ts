@@ -22,19 +22,40 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
-export async function startBrowserHarness(): Promise<BrowserHarness> {
+export interface BrowserHarnessOptions {
+  /** Extra configuration variables (identity providers, webhook receivers…). */
+  environment?: Record<string, string>;
+  /** Arranges the fresh database before the server starts (e.g. seeds the demo organisation). */
+  prepareDatabase?: (testDatabase: TestDatabase) => Promise<void>;
+  /**
+   * Serve the web app as `localhost` instead of `127.0.0.1`: a double on 127.0.0.1 is then another
+   * site, so a redirect through it is a real cross-site navigation.
+   */
+  hostname?: 'localhost';
+}
+
+/** One server and one browser for a whole test file: tests open their own contexts (and accounts). */
+export async function startBrowserHarness(options: BrowserHarnessOptions = {}): Promise<BrowserHarness> {
   const staticFiles = loadStaticFiles();
   if (!staticFiles.has('/index.html')) throw new Error('dist/web is not built: run `npm run build:web` first');
   mkdirSync(SCREENSHOTS, { recursive: true });
   const testDatabase = await createTestDatabase();
+  await options.prepareDatabase?.(testDatabase);
   const vigil = await createVigil({
-    config: loadConfig({ VIGIL_PROFILE: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+    config: loadConfig({
+      VIGIL_PROFILE: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...options.environment,
+    }),
     database: testDatabase.database,
     logDestination: createLogCapture().stream,
     worker: false,
     staticFiles,
   });
-  const baseUrl = await vigil.listen();
+  const listening = await vigil.listen();
+  const baseUrl = options.hostname ? listening.replace('127.0.0.1', options.hostname) : listening;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -65,8 +86,12 @@ export type Problems = { consoleErrors: string[]; violations: string[] };
 /** A browser context (one "device") that records console errors and CSP violations of every page in it. */
 export async function openContext(
   browser: Browser,
+  options: { viewport?: { width: number; height: number } } = {},
 ): Promise<{ context: BrowserContext; page: Page; problems: Problems }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    acceptDownloads: true,
+  });
   const problems: Problems = { consoleErrors: [], violations: [] };
   await context.exposeFunction('__reportCspViolation', (text: string) => problems.violations.push(text));
   await context.addInitScript(() => {
