@@ -53,7 +53,7 @@ type RecordEntry = { orgId: string; attempt?: SentAttempt; settlement?: JobSettl
 
 /**
  * Webhook delivery in three stages, each costing a few statements per *batch* rather than per
- * delivery (see docs/adr/0011-batched-webhook-delivery.md):
+ * delivery (see docs/adr/0007-batched-webhook-delivery.md):
  *
  * 1. **Claim and prepare** — one statement claims as many due attempts as lanes are free (never
  *    more, so nothing waits behind a slow receiver in this process), one transaction per
