@@ -19,6 +19,12 @@ import { recordWebhookAttempts, type SentAttempt } from './record-webhook-attemp
 import type { SealedValueCache } from './sealed-value-cache.ts';
 import type { WebhookTransport } from './send-webhook-request.ts';
 
+/**
+ * Claimed jobs may wait for a lane, up to this many batches of `lanes`: the next batches are
+ * claimed and prepared while the lanes send (1 → 0.15, 2 → 0.17, 4 → 0.25 of the raw loop in
+ * bench/webhooks.ts on PostgreSQL, 2 loaded cores).
+ */
+const LOOK_AHEAD_BATCHES = 4;
 /** Claimed jobs not yet recorded, beyond the lanes, before claiming waits for the recorder. */
 const RECORD_BACKLOG = 256;
 
@@ -55,9 +61,9 @@ type RecordEntry = { orgId: string; attempt?: SentAttempt; settlement?: JobSettl
  * Webhook delivery in three stages, each costing a few statements per *batch* rather than per
  * delivery (see docs/adr/0007-batched-webhook-delivery.md):
  *
- * 1. **Claim and prepare** — one statement claims as many due attempts as lanes are free (never
- *    more, so nothing waits behind a slow receiver in this process), one transaction per
- *    organisation reads what to send (endpoint status read fresh, every time).
+ * 1. **Claim and prepare** — one statement claims a batch of due attempts ahead of the lanes (a
+ *    bounded look-ahead), one transaction per organisation reads what to send for all of them
+ *    (endpoint status read fresh, every time).
  * 2. **Send** — each attempt in its own lane, outside any transaction, through the per-endpoint
  *    admission (concurrency and rate). A lane is freed as soon as its response is in.
  * 3. **Record** — results queue for the recorder, which writes everything queued so far in one
@@ -74,6 +80,7 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
   const workerId = dependencies.workerId ?? `${hostname()}:${process.pid}:webhooks:${randomUUID().slice(0, 8)}`;
   const random = dependencies.random ?? Math.random;
   const context = { database, clock };
+  const lookAhead = lanes * LOOK_AHEAD_BATCHES;
 
   /** Lanes sending a request now. */
   let sending = 0;
@@ -198,12 +205,12 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
   }
 
   /**
-   * Claims up to one batch ahead of the lanes (never more than `lanes` jobs wait for a lane), so
-   * the lanes send one batch while the next is claimed and prepared. Returns how many jobs were
+   * Claims ahead of the lanes (never more than LOOK_AHEAD_BATCHES × `lanes` jobs wait for a lane),
+   * so the lanes send while the next batches are claimed and prepared. Returns how many jobs were
    * asked for and claimed.
    */
   async function claimAhead(): Promise<{ requested: number; claimed: number }> {
-    const requested = Math.min(lanes - ahead, lanes + RECORD_BACKLOG - held.size);
+    const requested = Math.min(lookAhead - ahead, lookAhead + RECORD_BACKLOG - held.size);
     if (requested <= 0) return { requested: 0, claimed: 0 };
     ahead += requested;
     let jobs: Job[] = [];
@@ -271,7 +278,7 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
   async function poll(pollIntervalMs: number): Promise<void> {
     while (!stopping) {
       // Busy: wait until at least half a batch can be claimed, so claims stay batches.
-      if (sending > 0 && lanes - ahead < Math.ceil(lanes / 2)) {
+      if (sending > 0 && lookAhead - ahead < lanes) {
         await pause(pollIntervalMs, true);
         continue;
       }
