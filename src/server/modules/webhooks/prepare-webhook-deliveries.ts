@@ -33,7 +33,9 @@ type DeliveryRow = {
   recorded: boolean;
 };
 
-// One statement for the whole batch. The endpoint's status is read here, for every attempt, so a
+// One statement for the whole batch, one primary-key lookup per job: the LATERAL … LIMIT 1
+// subqueries (and LIMIT 1 in `recorded`, which an EXISTS would turn into a hashed scan) keep the planner from hashing a whole table when it has no statistics (PGlite runs
+// no autovacuum, so its tables are never analysed). The endpoint's status is read here, for every attempt, so a
 // paused, disabled or deleted endpoint (the inner join drops it) receives nothing from the moment
 // its change commits. `recorded`: this job already logged its attempt (its worker died after
 // recording, before completing the job) — it must not send again.
@@ -41,11 +43,12 @@ const DELIVERIES_SQL = `
 SELECT j.job_id, d.id AS delivery_id, d.state, d.message_id, m.body,
        e.id AS endpoint_id, e.url, e.status, e.secret_sealed, e.previous_secret_sealed,
        e.previous_secret_expires_at, e.custom_headers_sealed,
-       EXISTS (SELECT 1 FROM webhook_attempts a WHERE a.org_id = d.org_id AND a.job_id = j.job_id) AS recorded
+       (SELECT true FROM webhook_attempts a WHERE a.org_id = $1::uuid AND a.job_id = j.job_id LIMIT 1) IS NOT NULL
+         AS recorded
   FROM jsonb_to_recordset($2::jsonb) AS j(job_id uuid, delivery_id uuid)
-  JOIN webhook_deliveries d ON d.org_id = $1::uuid AND d.id = j.delivery_id
-  JOIN webhook_endpoints e ON e.org_id = d.org_id AND e.id = d.endpoint_id
-  JOIN webhook_messages m ON m.org_id = d.org_id AND m.id = d.message_id`;
+ CROSS JOIN LATERAL (SELECT * FROM webhook_deliveries WHERE org_id = $1::uuid AND id = j.delivery_id LIMIT 1) d
+ CROSS JOIN LATERAL (SELECT * FROM webhook_endpoints WHERE org_id = $1::uuid AND id = d.endpoint_id LIMIT 1) e
+ CROSS JOIN LATERAL (SELECT body FROM webhook_messages WHERE org_id = $1::uuid AND id = d.message_id LIMIT 1) m`;
 
 /**
  * Reads what to send for a batch of delivery jobs of one organisation, in one transaction of two
@@ -78,7 +81,7 @@ export async function prepareWebhookDeliveries(
           `UPDATE webhook_deliveries
               SET state = 'failed', next_attempt_at = NULL, last_error_class = 'endpoint_disabled', updated_at = $3::timestamptz
             WHERE org_id = $1::uuid AND state = 'pending'
-              AND id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)`,
+              AND id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::uuid))`,
           // JSON, not an array parameter: drizzle's sql template would spread an array.
           [orgId, JSON.stringify(toEndpointDisabled), now.toISOString()],
         );

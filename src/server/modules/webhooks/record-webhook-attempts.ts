@@ -25,7 +25,8 @@ export type DisabledEndpoint = { endpointId: string; url: string; reason: string
 // Each attempt moves its delivery on, unless this job's attempt is already logged (a worker that
 // recorded it died before completing the job). The attempt number comes from the row's own
 // counter, under the row lock the UPDATE takes, so concurrent attempts of one delivery (a
-// resend during a retry) get distinct numbers.
+// resend during a retry) get distinct numbers. `id = ANY (ARRAY(…))` makes it an index lookup
+// even for a planner without statistics (PGlite), rather than a hash join over the whole table.
 const ADVANCE_DELIVERIES_SQL = `
 UPDATE webhook_deliveries d
    SET state = a.state,
@@ -39,7 +40,8 @@ UPDATE webhook_deliveries d
        AS a(delivery_id uuid, job_id uuid, state text, next_attempt_at timestamptz, started_at timestamptz,
             status_code integer, error_class text)
  WHERE d.org_id = $1::uuid AND d.id = a.delivery_id
-   AND NOT EXISTS (SELECT 1 FROM webhook_attempts x WHERE x.org_id = d.org_id AND x.job_id = a.job_id)
+   AND d.id = ANY (ARRAY(SELECT (x ->> 'delivery_id')::uuid FROM jsonb_array_elements($3::jsonb) AS x))
+   AND (SELECT true FROM webhook_attempts x WHERE x.org_id = $1::uuid AND x.job_id = a.job_id LIMIT 1) IS NULL
 RETURNING d.id, d.attempts`;
 
 /**
@@ -145,7 +147,7 @@ async function updateFailureStreaks(
     await transactionQuery(transaction)(
       `UPDATE webhook_endpoints SET failing_since = NULL
         WHERE org_id = $1::uuid AND failing_since IS NOT NULL
-          AND id IN (SELECT jsonb_array_elements_text($2::jsonb)::uuid)`,
+          AND id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::uuid))`,
       [orgId, JSON.stringify([...succeeded])],
     );
 

@@ -55,6 +55,7 @@ export type DeliveryLanes = {
   stop(): Promise<void>;
 };
 
+type ReadyDelivery = { job: Job; lease: JobLease; payload: DeliveryJobPayload; prepared: PreparedDelivery | null };
 type RecordEntry = { orgId: string; attempt?: SentAttempt; settlement?: JobSettlement };
 
 /**
@@ -86,7 +87,7 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
   let sending = 0;
   /** Claimed ahead of the lanes: being claimed, prepared, or ready and waiting for a lane. */
   let ahead = 0;
-  const ready: (() => Promise<void>)[] = [];
+  const ready: ReadyDelivery[] = [];
   /** Claimed and not yet recorded: their leases are renewed together. */
   const held = new Map<string, JobLease>();
   const running = new Set<Promise<void>>();
@@ -101,10 +102,10 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
   /** Starts ready deliveries on the free lanes, oldest first. */
   function pump(): void {
     while (sending < lanes && ready.length > 0) {
-      const send = ready.shift() as () => Promise<void>;
+      const { job, lease, payload, prepared } = ready.shift() as ReadyDelivery;
       ahead -= 1;
       sending += 1;
-      const lane = send().finally(() => {
+      const lane = runLane(job, lease, payload, prepared).finally(() => {
         sending -= 1;
         running.delete(lane);
         pump();
@@ -252,7 +253,7 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
           return;
         }
         for (const { job, lease, payload } of group)
-          ready.push(() => runLane(job, lease, payload, prepared.get(job.id) ?? null));
+          ready.push({ job, lease, payload, prepared: prepared.get(job.id) ?? null });
         pump();
       }),
     );
@@ -332,6 +333,11 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
       cancelPause?.();
       await loop;
       loop = null;
+      // Claimed but not started: given back at once rather than sent during shutdown.
+      for (const { lease, payload } of ready.splice(0)) {
+        ahead -= 1;
+        record({ orgId: payload.orgId, settlement: { lease, outcome: 'deferred', runAt: clock.now() } });
+      }
       await settleAll();
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = null;

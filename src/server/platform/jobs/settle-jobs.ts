@@ -9,7 +9,8 @@ import type { JobLease } from './job-lease.ts';
 export type JobSettlement =
   { lease: JobLease; outcome: 'succeeded' } | { lease: JobLease; outcome: 'deferred'; runAt: Date };
 
-// One statement for any number of jobs. Only rows still held under the given lease change
+// One statement for any number of jobs; `id = ANY (ARRAY(…))` keeps it an index lookup even for
+// a planner without statistics (PGlite). Only rows still held under the given lease change
 // (same guard as leaseStillHeld): a job re-claimed by another worker after its lease expired
 // belongs to that worker now.
 const SETTLE_SQL = `
@@ -22,6 +23,7 @@ UPDATE jobs
        locked_by = NULL
   FROM jsonb_to_recordset($2::jsonb) AS settled(id uuid, worker text, attempts integer, run_at timestamptz)
  WHERE jobs.id = settled.id
+   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($2::jsonb) AS x))
    AND jobs.state = 'running'
    AND jobs.locked_by = settled.worker
    AND jobs.attempts = settled.attempts
@@ -53,6 +55,7 @@ UPDATE jobs
    SET locked_until = $1::timestamptz
   FROM jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer)
  WHERE jobs.id = held.id
+   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($2::jsonb) AS x))
    AND jobs.state = 'running'
    AND jobs.locked_by = held.worker
    AND jobs.attempts = held.attempts
