@@ -4,6 +4,8 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts
 //   (without DATABASE_URL: embedded PGlite, whose data lives in this process's memory)
 //   BENCH_MESSAGES=2000 BENCH_ENDPOINTS=4 BENCH_CONCURRENCY=8 BENCH_QUEUE=100000 BENCH_RATE=50
+//   BENCH_DRAIN_SECONDS=20 (memory sampled while draining; stops early when the backlog is gone)
+//   --expose-gc (npx tsx --expose-gc …) makes the before/queued figures after a full GC.
 import { createServer } from 'node:http';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +27,7 @@ const endpointCount = Number(process.env.BENCH_ENDPOINTS ?? 4);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const queueSize = Number(process.env.BENCH_QUEUE ?? 100_000);
 const steadyRate = Number(process.env.BENCH_RATE ?? 50);
+const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 20);
 
 const deal = {
   id: newId(),
@@ -38,13 +41,15 @@ const deal = {
 
 // The receiver: answers 204, remembers when each webhook-id arrived.
 const arrivals = new Map<string, number>();
+// Off during the memory phase, so the bench's own bookkeeping does not grow with the backlog.
+let trackArrivals = true;
 let received = 0;
 const receiver = createServer((request, response) => {
   request.resume();
   request.on('end', () => {
     received += 1;
     const id = request.headers['webhook-id'];
-    if (typeof id === 'string' && !arrivals.has(id)) arrivals.set(id, performance.now());
+    if (trackArrivals && typeof id === 'string' && !arrivals.has(id)) arrivals.set(id, performance.now());
     response.writeHead(204).end();
   });
 });
@@ -89,6 +94,48 @@ async function rawPostLoop(total: number): Promise<number> {
   return total / seconds;
 }
 
+/**
+ * The ceiling: the same POST loop, each request followed by one database write (a job row
+ * inserted and committed). No delivery design that records each attempt durably can beat it
+ * by much; printed so the ratio can be read against what this machine allows.
+ */
+async function postAndWriteLoop(total: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const body = JSON.stringify({
+    type: 'deal.created',
+    version: 1,
+    timestamp: new Date().toISOString(),
+    data: { deal },
+  });
+  let sent = 0;
+  const started = performance.now();
+  const loop = async () => {
+    while (sent < total) {
+      sent += 1;
+      await new Promise<void>((resolve, reject) => {
+        const request = http.request(
+          receiverUrl,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'webhook-id': newId() } },
+          (response) => {
+            response.resume();
+            response.on('end', resolve);
+          },
+        );
+        request.on('error', reject);
+        request.end(body);
+      });
+      await database.query(
+        "INSERT INTO jobs (id, kind, payload, state, run_at, created_at, finished_at) VALUES ($1, 'bench.noop', '{}', 'succeeded', now(), now(), now())",
+        [newId()],
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return total / seconds;
+}
+
 const testDatabase = await createTestDatabase({ poolSize: concurrency + 4 });
 const { database } = testDatabase;
 const config = loadConfig({
@@ -102,6 +149,9 @@ const config = loadConfig({
 });
 const log = createLogger({ level: 'error' });
 const keyring = createKeyring({ database, masterKey: config.masterKey as Buffer });
+// Load the data keys before any transaction: on PGlite (one connection) a first seal inside a
+// transaction would wait for that very transaction.
+await keyring.activeVersion();
 const mailer = { sendMail: async () => ({ outboxId: '' }) };
 const orgId = newId();
 await withPlatformTransaction(database, { userId: null, requestId: 'bench' }, (transaction) =>
@@ -151,6 +201,7 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
+const phase = (label: string) => console.error(`[${new Date().toISOString()}] ${label}`);
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 try {
@@ -158,12 +209,17 @@ try {
   const deliveries = messages * endpointCount;
   await rawPostLoop(Math.min(2000, deliveries)); // warm-up
   const rawRate = await rawPostLoop(deliveries);
+  phase(`raw ${rawRate.toFixed(0)} req/s`);
+  const ceilingRate = await postAndWriteLoop(deliveries);
+  phase(`raw + one write ${ceilingRate.toFixed(0)} req/s`);
   await emit(messages);
+  phase('emitted');
   received = 0;
   const started = performance.now();
   webhooks.startDeliveryLanes({ pollIntervalMs: 10 });
   await until(() => received >= deliveries, 600_000);
   const vigilRate = deliveries / ((performance.now() - started) / 1000);
+  phase(`vigil ${vigilRate.toFixed(0)} del/s`);
 
   // 2. Latency at a steady rate: one event every 1/steadyRate s, commit → arrival at the receiver.
   arrivals.clear();
@@ -180,6 +236,8 @@ try {
 
   // 3. Memory with a large backlog: lanes stopped while `queueSize` messages are queued, then draining.
   await webhooks.close();
+  arrivals.clear();
+  trackArrivals = false;
   const webhooksForQueue = createWebhooks({ config, database, keyring, clock: systemClock, log, mailer });
   global.gc?.();
   const before = process.memoryUsage();
@@ -192,21 +250,31 @@ try {
   const queueSeconds = (performance.now() - queueStarted) / 1000;
   global.gc?.();
   const queued = process.memoryUsage();
+  phase(`queued ${queueSize}`);
   received = 0;
   webhooksForQueue.startDeliveryLanes({ pollIntervalMs: 10 });
-  const samples: number[] = [];
+  const heap: number[] = [];
+  const rss: number[] = [];
   const drainStarted = performance.now();
-  while (performance.now() - drainStarted < 20_000) {
+  while (performance.now() - drainStarted < drainSeconds * 1000 && received < queueSize) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    samples.push(process.memoryUsage().heapUsed);
+    const usage = process.memoryUsage();
+    heap.push(usage.heapUsed);
+    rss.push(usage.rss);
   }
   const drained = received;
+  const drainRate = drained / ((performance.now() - drainStarted) / 1000);
   await webhooksForQueue.close();
+  global.gc?.();
+  const end = process.memoryUsage();
 
   console.log(
     `webhooks bench on ${database.kind}: ${endpointCount} endpoints, ${messages} messages (${deliveries} deliveries), ${concurrency} lanes`,
   );
   console.log(`raw keep-alive POST loop (c=${concurrency})   ${rawRate.toFixed(0).padStart(8)} req/s   1.00`);
+  console.log(
+    `ceiling: POST + one DB write per request ${ceilingRate.toFixed(0).padStart(8)} req/s   ${(ceilingRate / rawRate).toFixed(3)}`,
+  );
   console.log(
     `Vigil webhook delivery                   ${vigilRate.toFixed(0).padStart(8)} del/s   ${(vigilRate / rawRate).toFixed(3)}`,
   );
@@ -214,8 +282,17 @@ try {
     `commit→delivery at ${steadyRate}/s (${latencies.length} events): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
   );
   console.log(
-    `backlog of ${queueSize} queued in ${queueSeconds.toFixed(1)} s; heapUsed ${mb(before.heapUsed)} before, ${mb(queued.heapUsed)} queued, ` +
-      `${mb(Math.min(...samples))}–${mb(Math.max(...samples))} while draining ${drained} in 20 s; rss ${mb(before.rss)} → ${mb(process.memoryUsage().rss)}`,
+    `backlog of ${queueSize} queued in ${queueSeconds.toFixed(1)} s, ${drained} drained at ${drainRate.toFixed(0)} del/s` +
+      (global.gc ? '' : ' (run with --expose-gc for settled before/queued/end figures)'),
+  );
+  console.log(
+    `  heapUsed: ${mb(before.heapUsed)} start, ${mb(queued.heapUsed)} queued, ${mb(Math.min(...heap))}–${mb(Math.max(...heap))} ` +
+      `while draining (peak ${mb(Math.max(...heap))}), ${mb(end.heapUsed)} end`,
+  );
+  console.log(
+    `  rss:      ${mb(before.rss)} start, ${mb(queued.rss)} queued, ${mb(Math.min(...rss))}–${mb(Math.max(...rss))} ` +
+      `while draining (peak ${mb(Math.max(...rss))}), ${mb(end.rss)} end` +
+      (database.kind === 'pglite' ? ' — PGlite keeps the database in this process, so rss includes it' : ''),
   );
 } finally {
   await webhooks.close();

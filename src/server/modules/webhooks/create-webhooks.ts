@@ -4,19 +4,19 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { AnyRouteDefinition } from '../../platform/http/define-route.ts';
-import { createJobWorker, type JobHandlers, type JobWorker } from '../../platform/jobs/job-worker.ts';
+import type { JobHandlers } from '../../platform/jobs/job-worker.ts';
 import type { RecurringJob } from '../../platform/jobs/recurring-jobs.ts';
 import { createMailer, type Mailer } from '../identity/mail/create-mailer.ts';
-import { createDeliverWebhookHandler } from './deliver-webhook-attempt.ts';
 import { createEndpointAdmission } from './endpoint-admission.ts';
-import { WEBHOOK_DELIVERY_JOB_KIND } from './enqueue-webhook-event.ts';
 import {
   createWebhookPurgeJobHandler,
   WEBHOOK_PURGE_JOB_KIND,
   WEBHOOK_PURGE_SCHEDULE,
 } from './purge-webhook-history.ts';
+import { createSealedValueCache } from './sealed-value-cache.ts';
 import { createWebhookTransport, type WebhookTransport } from './send-webhook-request.ts';
 import { parseCidrAllowlist } from './webhook-address-policy.ts';
+import { createDeliveryLanes, type DeliveryLanes } from './webhook-delivery-lanes.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { type ResolveHost, systemResolveHost, type WebhookUrlPolicy } from './webhook-url-policy.ts';
 
@@ -25,14 +25,17 @@ export type Webhooks = {
   /** Handlers for the shared worker: retention purge. */
   handlers: JobHandlers;
   schedules: RecurringJob[];
-  /** The delivery handler (tests drive it through their own worker). */
-  deliveryHandlers: JobHandlers;
   /**
-   * Delivery lanes: `concurrency` workers claiming one delivery job at a time each, so a slow
-   * receiver holds one lane, never a whole batch. Started by `vigil serve` (with its worker) and
-   * `vigil worker`.
+   * Delivery lanes: up to `concurrency` requests in flight, each lane claimed only when free, so a
+   * slow receiver holds one lane, never a batch (webhook-delivery-lanes.ts). Started by
+   * `vigil serve` (with its worker) and `vigil worker`.
    */
-  startDeliveryLanes(options?: { pollIntervalMs?: number }): JobWorker[];
+  startDeliveryLanes(options?: { pollIntervalMs?: number }): void;
+  /**
+   * Separate lanes, not started, with their own worker id: tests drain due deliveries with
+   * `runOnce()` on their own clock.
+   */
+  createDeliveryLanes(options?: { workerId?: string }): DeliveryLanes;
   policy: WebhookUrlPolicy;
   transport: WebhookTransport;
   close(): Promise<void>;
@@ -64,36 +67,35 @@ export function createWebhooks(options: {
     maxInFlight: settings.endpointConcurrency,
     ratePerSecond: settings.endpointRatePerSecond,
   });
-  const deliveryHandlers: JobHandlers = {
-    [WEBHOOK_DELIVERY_JOB_KIND]: createDeliverWebhookHandler({
+  const sealed = createSealedValueCache(keyring);
+  const newLanes = (workerId?: string) =>
+    createDeliveryLanes({
       database,
-      keyring,
       clock,
+      log,
       transport,
       admission,
+      sealed,
       mailer,
-      log,
+      lanes: settings.concurrency,
+      ...(workerId ? { workerId } : {}),
       ...(options.random ? { random: options.random } : {}),
-    }),
-  };
-  const lanes: JobWorker[] = [];
+    });
+  let lanes: DeliveryLanes | null = null;
   return {
     routes: webhookRoutes({ keyring, clock, policy, settings }),
     handlers: { [WEBHOOK_PURGE_JOB_KIND]: createWebhookPurgeJobHandler({ database, clock }) },
     schedules: [WEBHOOK_PURGE_SCHEDULE],
-    deliveryHandlers,
     startDeliveryLanes({ pollIntervalMs = settings.pollIntervalMs } = {}) {
-      for (let lane = lanes.length; lane < settings.concurrency; lane += 1) {
-        const worker = createJobWorker({ database, clock, log, handlers: deliveryHandlers, batchSize: 1 });
-        worker.start({ pollIntervalMs });
-        lanes.push(worker);
-      }
-      return lanes;
+      lanes ??= newLanes();
+      lanes.start({ pollIntervalMs });
     },
+    createDeliveryLanes: ({ workerId } = {}) => newLanes(workerId),
     policy,
     transport,
     async close() {
-      await Promise.all(lanes.splice(0).map((lane) => lane.stop()));
+      await lanes?.stop();
+      lanes = null;
       transport.close();
     },
   };

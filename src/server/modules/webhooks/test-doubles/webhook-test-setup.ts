@@ -3,7 +3,7 @@ import type { Caller } from '../../../platform/authz/caller.ts';
 import { newId } from '../../../platform/db/ids.ts';
 import { organisations } from '../../../platform/db/schema.ts';
 import { withPlatformTransaction } from '../../../platform/db/tenant-transaction.ts';
-import { createJobWorker, type JobWorker } from '../../../platform/jobs/job-worker.ts';
+import type { DeliveryLanes } from '../webhook-delivery-lanes.ts';
 import type { ResolveHost } from '../webhook-url-policy.ts';
 
 /** The test installation: http allowed and 127.0.0.1 allowlisted, so local receivers are reachable. */
@@ -24,8 +24,8 @@ export type WebhookTestServer = {
     body?: unknown,
     role?: 'viewer' | 'builder' | 'org_admin',
   ): Promise<{ status: number; json: () => Record<string, unknown> & { [key: string]: unknown } }>;
-  /** A worker running the delivery handler on the test clock; `drain` runs every due job. */
-  worker: JobWorker;
+  /** Delivery lanes on the test clock, not started; `drain` runs every due delivery job. */
+  lanes: DeliveryLanes;
   drain(): Promise<number>;
   close(): Promise<void>;
 };
@@ -54,14 +54,7 @@ export async function startWebhookTestServer(
       amr: ['pwd'],
       membership: { orgId: org, role },
     } satisfies Caller);
-  const worker = createJobWorker({
-    database: server.testDatabase.database,
-    clock: server.clock,
-    log: server.vigil.logger,
-    handlers: server.vigil.webhooks.deliveryHandlers,
-    workerId: 'webhook-test-worker',
-    batchSize: 10,
-  });
+  const lanes = server.vigil.webhooks.createDeliveryLanes({ workerId: 'webhook-test-worker' });
   return {
     server,
     orgId,
@@ -76,18 +69,18 @@ export async function startWebhookTestServer(
       });
       return { status: response.statusCode, json: () => response.json() };
     },
-    worker,
+    lanes,
     async drain() {
       let total = 0;
       for (let round = 0; round < 50; round += 1) {
-        const processed = await worker.runOnce();
+        const processed = await lanes.runOnce();
         total += processed;
         if (processed === 0) break;
       }
       return total;
     },
     async close() {
-      await worker.stop();
+      await lanes.stop();
       await server.close();
     },
   };

@@ -1,0 +1,184 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database, Transaction } from '../../platform/db/database.ts';
+import { newId } from '../../platform/db/ids.ts';
+import { transactionQuery } from '../../platform/db/query-rows.ts';
+import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
+import type { JobLease } from '../../platform/jobs/job-lease.ts';
+import { type JobSettlement, settleJobs } from '../../platform/jobs/settle-jobs.ts';
+import type { AttemptResult, DeliveryJobPayload } from './deliver-webhook-attempt.ts';
+import { AUTO_DISABLE_AFTER_MS, disableWebhookEndpoint } from './disable-webhook-endpoint.ts';
+import { enqueueDeliveryAttempt } from './enqueue-webhook-event.ts';
+import { webhookAttempts, webhookEndpoints } from './webhook-tables.ts';
+
+/** One sent attempt, waiting to be recorded. */
+export type SentAttempt = {
+  lease: JobLease;
+  payload: DeliveryJobPayload;
+  endpointId: string;
+  url: string;
+  result: AttemptResult;
+};
+
+export type DisabledEndpoint = { endpointId: string; url: string; reason: string };
+
+// Each attempt moves its delivery on, unless this job's attempt is already logged (a worker that
+// recorded it died before completing the job). The attempt number comes from the row's own
+// counter, under the row lock the UPDATE takes, so concurrent attempts of one delivery (a
+// resend during a retry) get distinct numbers. `id = ANY (ARRAY(…))` makes it an index lookup
+// even for a planner without statistics (PGlite), rather than a hash join over the whole table.
+const ADVANCE_DELIVERIES_SQL = `
+UPDATE webhook_deliveries d
+   SET state = a.state,
+       attempts = d.attempts + 1,
+       next_attempt_at = a.next_attempt_at,
+       last_attempt_at = a.started_at,
+       last_status_code = a.status_code,
+       last_error_class = a.error_class,
+       updated_at = $2::timestamptz
+  FROM jsonb_to_recordset($3::jsonb)
+       AS a(delivery_id uuid, job_id uuid, state text, next_attempt_at timestamptz, started_at timestamptz,
+            status_code integer, error_class text)
+ WHERE d.org_id = $1::uuid AND d.id = a.delivery_id
+   AND d.id = ANY (ARRAY(SELECT (x ->> 'delivery_id')::uuid FROM jsonb_array_elements($3::jsonb) AS x))
+   AND (SELECT true FROM webhook_attempts x WHERE x.org_id = $1::uuid AND x.job_id = a.job_id LIMIT 1) IS NULL
+RETURNING d.id, d.attempts`;
+
+/**
+ * Records a batch of one organisation's sent attempts in one transaction: the deliveries' new
+ * state (one statement), the attempt log (one multi-row insert), the endpoints' failure streaks,
+ * the next scheduled attempts, and the settlement of every job in `attempts` and `settlements`
+ * (one statement) — so an attempt is logged if and only if its job is completed with it.
+ * A batch holds at most one attempt per delivery (the caller splits). Returns the endpoints
+ * this batch disabled (410, or five days of failures), for the caller to notify after commit.
+ */
+export async function recordWebhookAttempts(
+  dependencies: { database: Database; clock: Clock },
+  orgId: string,
+  batch: { attempts: readonly SentAttempt[]; settlements: readonly JobSettlement[] },
+): Promise<DisabledEndpoint[]> {
+  const { database, clock } = dependencies;
+  const { attempts, settlements } = batch;
+  const requestId = `webhook-batch:${attempts[0]?.lease.jobId ?? settlements[0]?.lease.jobId ?? ''}`;
+  return withTenantTransaction(database, { orgId, userId: null, requestId }, async (transaction) => {
+    const query = transactionQuery(transaction);
+    const now = clock.now();
+    const advanced =
+      attempts.length === 0
+        ? []
+        : await query<{ id: string; attempts: number }>(ADVANCE_DELIVERIES_SQL, [
+            orgId,
+            now.toISOString(),
+            JSON.stringify(
+              attempts.map(({ lease, payload, result }) => ({
+                delivery_id: payload.deliveryId,
+                job_id: lease.jobId,
+                state: result.deliveryState,
+                next_attempt_at: result.nextRetryAt?.toISOString() ?? null,
+                started_at: result.startedAt.toISOString(),
+                status_code: result.statusCode,
+                error_class: result.errorClass,
+              })),
+            ),
+          ]);
+    const attemptNumber = new Map(advanced.map((row) => [row.id, row.attempts]));
+    const recorded = attempts.filter((attempt) => attemptNumber.has(attempt.payload.deliveryId));
+
+    if (recorded.length > 0)
+      await transaction.insert(webhookAttempts).values(
+        recorded.map(({ lease, payload, result }) => ({
+          orgId,
+          id: newId(),
+          deliveryId: payload.deliveryId,
+          jobId: lease.jobId,
+          attemptNumber: attemptNumber.get(payload.deliveryId) as number,
+          trigger: payload.trigger,
+          startedAt: result.startedAt,
+          durationMs: result.response.durationMs,
+          statusCode: result.statusCode,
+          errorClass: result.errorClass,
+          errorMessage: result.errorMessage,
+          requestHeaders: result.requestHeaders,
+          responseHeaders: result.response.kind === 'response' ? result.response.headers : null,
+          responseBody: result.response.kind === 'response' ? result.response.bodyExcerpt : null,
+          nextRetryAt: result.nextRetryAt,
+        })),
+      );
+
+    // Failures are the rare path: their follow-ups run one by one.
+    for (const { payload, result } of recorded) {
+      if (!result.nextRetryAt) continue;
+      const next = (payload.scheduledAttempt ?? 1) + 1;
+      await enqueueDeliveryAttempt(
+        { transaction, clock },
+        {
+          orgId,
+          deliveryId: payload.deliveryId,
+          trigger: 'scheduled',
+          scheduledAttempt: next,
+          runAt: result.nextRetryAt,
+          idempotencyKey: `${payload.deliveryId}#${next}`,
+        },
+      );
+    }
+    const disabled = await updateFailureStreaks(transaction, { orgId, now, recorded });
+
+    await settleJobs(query, now, [
+      ...attempts.map((attempt): JobSettlement => ({ lease: attempt.lease, outcome: 'succeeded' })),
+      ...settlements,
+    ]);
+    return disabled;
+  });
+}
+
+/**
+ * An endpoint's failure streak ends with any success in the batch; otherwise its failures start
+ * (or continue) one, and a 410 or a streak of five days disables it.
+ */
+async function updateFailureStreaks(
+  transaction: Transaction,
+  options: { orgId: string; now: Date; recorded: readonly SentAttempt[] },
+): Promise<DisabledEndpoint[]> {
+  const { orgId, now, recorded } = options;
+  const succeeded = new Set(recorded.filter(({ result }) => result.succeeded).map((attempt) => attempt.endpointId));
+  if (succeeded.size > 0)
+    // Only when a failure streak ends: an unconditional update would make every delivery to
+    // the endpoint queue on its row lock.
+    await transactionQuery(transaction)(
+      `UPDATE webhook_endpoints SET failing_since = NULL
+        WHERE org_id = $1::uuid AND failing_since IS NOT NULL
+          AND id = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::uuid))`,
+      [orgId, JSON.stringify([...succeeded])],
+    );
+
+  const failures = new Map<string, SentAttempt[]>();
+  for (const attempt of recorded) {
+    if (attempt.result.succeeded) continue;
+    if (succeeded.has(attempt.endpointId) && !attempt.result.gone) continue;
+    failures.set(attempt.endpointId, [...(failures.get(attempt.endpointId) ?? []), attempt]);
+  }
+  const disabled: DisabledEndpoint[] = [];
+  for (const [endpointId, failed] of failures) {
+    const firstStartedAt = new Date(Math.min(...failed.map(({ result }) => result.startedAt.getTime())));
+    const [endpoint] = await transaction
+      .update(webhookEndpoints)
+      .set({
+        failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${firstStartedAt.toISOString()}::timestamptz)`,
+      })
+      .where(and(eq(webhookEndpoints.orgId, orgId), eq(webhookEndpoints.id, endpointId)))
+      .returning({ failingSince: webhookEndpoints.failingSince, status: webhookEndpoints.status });
+    if (!endpoint || endpoint.status !== 'active') continue;
+    let reason: string | null = null;
+    let cause: 'gone' | 'failing' = 'failing';
+    if (failed.some(({ result }) => result.gone)) {
+      reason = 'The receiver answered 410 Gone.';
+      cause = 'gone';
+    } else if (endpoint.failingSince && now.getTime() - endpoint.failingSince.getTime() >= AUTO_DISABLE_AFTER_MS) {
+      reason = `Every delivery failed since ${endpoint.failingSince.toISOString()} (5 days).`;
+    }
+    if (!reason) continue;
+    await disableWebhookEndpoint(transaction, { orgId, endpointId, reason, cause, now });
+    disabled.push({ endpointId, url: (failed[0] as SentAttempt).url, reason });
+  }
+  return disabled;
+}
