@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../../../test/helpers/test-database.ts';
+import { withPlatformTransaction } from '../db/tenant-transaction.ts';
 import { createKeyring, isSealed, SealError, sealedKeyVersion } from './keyring.ts';
 import { MasterKeyError } from './master-key.ts';
 
@@ -20,6 +21,23 @@ afterAll(async () => {
 });
 
 describe(`envelope encryption (${testDatabaseKind})`, () => {
+  it('seals and opens inside a transaction after the key cache period (no wait on its own connection)', async () => {
+    let clock = 1_000_000;
+    const keyring = createKeyring({ database: testDatabase.database, masterKey, cacheMs: 60_000, now: () => clock });
+    const sealed = await keyring.seal('inside-a-transaction', place);
+    clock += 61_000;
+    // On PGlite (one connection) a key read awaited here would wait for this very transaction.
+    const opened = await withPlatformTransaction(
+      testDatabase.database,
+      { userId: null, requestId: 'keyring' },
+      async () => {
+        const again = await keyring.seal('inside-a-transaction', place);
+        return [await keyring.openText(sealed, place), await keyring.openText(again, place)];
+      },
+    );
+    expect(opened).toEqual(['inside-a-transaction', 'inside-a-transaction']);
+  });
+
   it('seals to a versioned value that does not contain the plaintext and opens it in its place', async () => {
     const keyring = createKeyring({ database: testDatabase.database, masterKey });
     const sealed = await keyring.seal('xoxb-secret-token-CANARY', place);

@@ -147,8 +147,7 @@ export function createKeyring(options: {
     return { active, byVersion };
   }
 
-  async function keys(force = false): Promise<LoadedKeys> {
-    if (!force && loaded && now() - loaded.at < cacheMs) return loaded.keys;
+  function reload(): Promise<LoadedKeys> {
     loading ??= readKeys()
       .then((fresh) => {
         loaded = { keys: fresh, at: now() };
@@ -158,6 +157,16 @@ export function createKeyring(options: {
         loading = null;
       });
     return loading;
+  }
+
+  async function keys(force = false): Promise<LoadedKeys> {
+    if (force || !loaded) return reload();
+    // Past the cache period the keys are re-read in the background and the cached ones serve
+    // this call: a seal or open may run inside a transaction, and on the embedded database (one
+    // connection) a read waited for there would wait for that transaction — forever. A failed
+    // re-read keeps the cached keys; the next call past the period tries again.
+    if (now() - loaded.at >= cacheMs) reload().catch(() => {});
+    return loaded.keys;
   }
 
   async function open(sealed: string, place: SealPlace): Promise<Buffer> {
