@@ -12,7 +12,6 @@ import { newId } from '../../src/server/platform/db/ids.ts';
 import { queryRows } from '../../src/server/platform/db/query-rows.ts';
 import { withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
 import type { RateLimitStore } from '../../src/server/platform/rate-limit/rate-limit-store.ts';
-import { createTestDatabase } from '../../test/helpers/test-database.ts';
 
 const unlimited: RateLimitStore = {
   kind: 'memory',
@@ -21,7 +20,10 @@ const unlimited: RateLimitStore = {
   close: async () => {},
 };
 
+// Before the helper is loaded: it reads VIGIL_TEST_DB once, when its module is evaluated (a static
+// import would be evaluated before this line, and the bench would run on PGlite regardless).
 process.env.VIGIL_TEST_DB = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+const { createTestDatabase, testDatabaseKind } = await import('../../test/helpers/test-database.ts');
 const testDatabase = await createTestDatabase({ poolSize: 10 });
 const orgId = newId();
 const userId = newId();
@@ -85,9 +87,7 @@ ceiling.get('/deals', async () => {
 });
 const ceilingAddress = await ceiling.listen({ port: 0, host: '127.0.0.1' });
 const address = await vigil.listen();
-process.stdout.write(
-  `READY ${address} ${orgId} ${tokens.accessToken} ${process.env.VIGIL_TEST_DB} ${ceilingAddress}\n`,
-);
+process.stdout.write(`READY ${address} ${orgId} ${tokens.accessToken} ${testDatabaseKind} ${ceilingAddress}\n`);
 process.on(
   'SIGTERM',
   () =>
