@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import autocannon from 'autocannon';
@@ -15,6 +15,14 @@ import { writeSelfSignedCertificate } from '../src/server/platform/http/self-sig
 import { TLS_CIPHERS } from '../src/server/platform/http/tls.ts';
 
 const duration = Number(process.env.BENCH_DURATION ?? 6);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 
 const rate = async (url: string, extra: Partial<autocannon.Options> = {}) => {
   const result = await autocannon({ url, method: 'POST', connections: 32, duration, ...extra });
@@ -32,17 +40,21 @@ for (const storeKind of ['redis', 'memory'] as const) {
   const server = await startBenchServer('bench/servers/rate-limit-server.ts');
   try {
     await autocannon({ url: `${server.url}/api/bench/unlimited`, method: 'POST', connections: 32, duration: 2 });
-    // Alternate the two routes and keep the best of each, so warm-up and noise hit both alike.
-    let without = 0;
-    let through = 0;
-    for (let round = 0; round < 2; round++) {
-      through = Math.max(through, await rate(`${server.url}/api/bench/limited`));
-      without = Math.max(without, await rate(`${server.url}/api/bench/unlimited`));
+    // Rounds of one measurement each, the order swapped every round so that drift within a run
+    // favours neither; the median of the per-round ratios is reported.
+    const ratios: number[] = [];
+    const withoutRates: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? (['limited', 'unlimited'] as const) : (['unlimited', 'limited'] as const);
+      const measured: Record<string, number> = {};
+      for (const name of order) measured[name] = await rate(`${server.url}/api/bench/${name}`);
+      ratios.push((measured.limited as number) / (measured.unlimited as number));
+      withoutRates.push(measured.unlimited as number);
     }
     if (storeKind === 'memory') {
-      plain = without;
-      memory = through / without;
-    } else redis = through / without;
+      plain = median(withoutRates);
+      memory = median(ratios);
+    } else redis = median(ratios);
   } finally {
     await server.stop();
   }
@@ -121,7 +133,11 @@ try {
   rmSync(directory, { recursive: true, force: true });
 }
 
-console.log(`autocannon -c 32 -d ${duration}`);
+console.log(
+  `autocannon -c 32 -d ${duration}; limiter figures: median of ${rounds} per-round ratios, order swapped each round; load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`Vigil POST route without limiter ${plain.toFixed(0).padStart(7)} req/s   1.00`);
 console.log(`same route, memory token bucket                  ${memory.toFixed(2)}   (goal ≥ 0.9)`);
 console.log(`same route, Redis token bucket                   ${redis.toFixed(2)}   (goal ≥ 0.7)`);
