@@ -9,25 +9,30 @@ import type { JobLease } from './job-lease.ts';
 export type JobSettlement =
   { lease: JobLease; outcome: 'succeeded' } | { lease: JobLease; outcome: 'deferred'; runAt: Date };
 
+// The rows of `held` ($2, a JSON array of leases) whose lease is still held, as the tail of both
+// statements below.
+const HELD_UNDER_LEASE = `
+ WHERE jobs.id = held.id
+   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($2::jsonb) AS x))
+   AND jobs.state = 'running'
+   AND jobs.locked_by = held.worker
+   AND jobs.attempts = held.attempts
+RETURNING jobs.id`;
+
 // One statement for any number of jobs; `id = ANY (ARRAY(…))` keeps it an index lookup even for
 // a planner without statistics (PGlite). Only rows still held under the given lease change
 // (same guard as leaseStillHeld): a job re-claimed by another worker after its lease expired
 // belongs to that worker now.
 const SETTLE_SQL = `
 UPDATE jobs
-   SET state = CASE WHEN settled.run_at IS NULL THEN 'succeeded' ELSE 'queued' END,
-       finished_at = CASE WHEN settled.run_at IS NULL THEN $1::timestamptz END,
-       run_at = coalesce(settled.run_at, jobs.run_at),
-       attempts = CASE WHEN settled.run_at IS NULL THEN jobs.attempts ELSE jobs.attempts - 1 END,
+   SET state = CASE WHEN held.run_at IS NULL THEN 'succeeded' ELSE 'queued' END,
+       finished_at = CASE WHEN held.run_at IS NULL THEN $1::timestamptz END,
+       run_at = coalesce(held.run_at, jobs.run_at),
+       attempts = CASE WHEN held.run_at IS NULL THEN jobs.attempts ELSE jobs.attempts - 1 END,
        locked_until = NULL,
        locked_by = NULL
-  FROM jsonb_to_recordset($2::jsonb) AS settled(id uuid, worker text, attempts integer, run_at timestamptz)
- WHERE jobs.id = settled.id
-   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($2::jsonb) AS x))
-   AND jobs.state = 'running'
-   AND jobs.locked_by = settled.worker
-   AND jobs.attempts = settled.attempts
-RETURNING jobs.id`;
+  FROM jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer, run_at timestamptz)
+${HELD_UNDER_LEASE}`;
 
 /** Settles claimed jobs in one statement; returns the ids whose lease was still held. */
 export async function settleJobs(
@@ -36,30 +41,22 @@ export async function settleJobs(
   settlements: readonly JobSettlement[],
 ): Promise<Set<string>> {
   if (settlements.length === 0) return new Set();
-  const rows = await query<{ id: string }>(SETTLE_SQL, [
-    now.toISOString(),
-    JSON.stringify(
-      settlements.map((settlement) => ({
-        id: settlement.lease.jobId,
-        worker: settlement.lease.workerId,
-        attempts: settlement.lease.attempts,
-        run_at: settlement.outcome === 'deferred' ? settlement.runAt.toISOString() : null,
-      })),
-    ),
-  ]);
-  return new Set(rows.map((row) => row.id));
+  return stillHeld(
+    query,
+    SETTLE_SQL,
+    now,
+    settlements.map((settlement) => ({
+      ...leaseRow(settlement.lease),
+      run_at: settlement.outcome === 'deferred' ? settlement.runAt.toISOString() : null,
+    })),
+  );
 }
 
 const EXTEND_SQL = `
 UPDATE jobs
    SET locked_until = $1::timestamptz
   FROM jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer)
- WHERE jobs.id = held.id
-   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($2::jsonb) AS x))
-   AND jobs.state = 'running'
-   AND jobs.locked_by = held.worker
-   AND jobs.attempts = held.attempts
-RETURNING jobs.id`;
+${HELD_UNDER_LEASE}`;
 
 /** Pushes many leases forward in one statement; returns the ids whose lease was still held. */
 export async function extendJobLeases(
@@ -68,9 +65,12 @@ export async function extendJobLeases(
   leases: readonly JobLease[],
 ): Promise<Set<string>> {
   if (leases.length === 0) return new Set();
-  const rows = await query<{ id: string }>(EXTEND_SQL, [
-    lockedUntil.toISOString(),
-    JSON.stringify(leases.map((lease) => ({ id: lease.jobId, worker: lease.workerId, attempts: lease.attempts }))),
-  ]);
+  return stillHeld(query, EXTEND_SQL, lockedUntil, leases.map(leaseRow));
+}
+
+const leaseRow = (lease: JobLease) => ({ id: lease.jobId, worker: lease.workerId, attempts: lease.attempts });
+
+async function stillHeld(query: SqlQuery, statement: string, at: Date, held: object[]): Promise<Set<string>> {
+  const rows = await query<{ id: string }>(statement, [at.toISOString(), JSON.stringify(held)]);
   return new Set(rows.map((row) => row.id));
 }
