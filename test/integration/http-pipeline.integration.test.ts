@@ -91,7 +91,8 @@ afterAll(async () => {
 
 const inject = (options: InjectOptions) => server.vigil.app.inject(options);
 
-function expectSecurityHeaders(headers: Record<string, unknown>) {
+/** Documents (the web app, static files, non-API errors): the web app's CSP and every document control. */
+function expectDocumentSecurityHeaders(headers: Record<string, unknown>) {
   expect(headers['content-security-policy']).toMatch(/default-src 'self'/);
   expect(headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
   expect(headers['content-security-policy']).not.toMatch(/unsafe-inline|unsafe-eval/);
@@ -100,6 +101,17 @@ function expectSecurityHeaders(headers: Record<string, unknown>) {
   expect(headers['referrer-policy']).toBe('no-referrer');
   expect(headers['cross-origin-opener-policy']).toBe('same-origin');
   expect(headers['cross-origin-resource-policy']).toBe('same-origin');
+  expect(headers['x-request-id']).toBeTruthy();
+}
+
+/** API responses, errors included: a CSP under which nothing loads or runs, never cached. */
+function expectApiSecurityHeaders(headers: Record<string, unknown>) {
+  expect(headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'; sandbox");
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  expect(headers['cross-origin-resource-policy']).toBe('same-origin');
+  expect(headers['x-frame-options']).toBe('DENY');
+  expect(headers['cache-control']).toBe('no-store');
   expect(headers['x-request-id']).toBeTruthy();
 }
 
@@ -133,7 +145,7 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
     expect(linesOf('trace-log-9999').at(-1)).toMatchObject({ requestId: 'trace-log-9999', res: { statusCode: 404 } });
   });
 
-  it('sends the security headers on API, static, SPA, 404, 405 and error responses', async () => {
+  it('sends the document headers on pages, static files and non-API errors, and the API headers on every API answer', async () => {
     const responses = await Promise.all([
       inject({ method: 'GET', url: '/api/status' }),
       inject({ method: 'GET', url: '/assets/app-abc123.js' }),
@@ -148,8 +160,12 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
       }),
       inject({ method: 'GET', url: `/api/orgs/${orgA}/deals` }),
     ]);
-    for (const response of responses) expectSecurityHeaders(response.headers);
     expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200, 404, 405, 400, 401]);
+    const [status, asset, page, missing, wrongMethod, badJson, unauthenticated] = responses.map(
+      (response) => response.headers,
+    );
+    for (const headers of [status, missing, badJson, unauthenticated]) expectApiSecurityHeaders(headers ?? {});
+    for (const headers of [asset, page, wrongMethod]) expectDocumentSecurityHeaders(headers ?? {});
   });
 
   it('sends HSTS only when the request came over TLS (here: via a declared TLS proxy)', async () => {

@@ -13,17 +13,18 @@ import { authorize } from '../authz/authorize.ts';
 import type { Authenticator } from '../authz/caller.ts';
 import type { Database } from '../db/database.ts';
 import type { Transaction } from '../db/database.ts';
-import { withPlatformTransaction, withTenantTransaction } from '../db/tenant-transaction.ts';
 import type { Clock } from '../clock.ts';
 import type { RateLimiter, RouteRateLimit } from '../rate-limit/rate-limiter.ts';
 import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
+import { createAccessLog } from '../log/access-log.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
-import type { AnyRouteDefinition, RouteAuditActor, RouteContext } from './define-route.ts';
+import type { AnyRouteDefinition, RouteAuditActor } from './define-route.ts';
+import { RouteCall } from './route-call.ts';
 import { parseJsonBody } from './parse-json-body.ts';
 import { requestIdFrom } from './request-id.ts';
 import { httpsServerOptions } from './tls.ts';
-import { HSTS, SECURITY_HEADERS } from './security-headers.ts';
+import { API_SECURITY_HEADERS, HSTS, SECURITY_HEADERS } from './security-headers.ts';
 
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Requests one client address may have in flight at once; more get 429 (cheap, per process). */
@@ -131,9 +132,8 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   };
   const applyResponseHeaders = (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(request.url.startsWith('/api/') ? API_SECURITY_HEADERS : SECURITY_HEADERS);
     if (cameOverTls(request)) reply.header('strict-transport-security', hsts);
-    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
   };
   // HTTP/1.1, or HTTPS with HTTP/2 and HTTP/1.1 negotiated by ALPN. Fastify types the two server
   // kinds apart; the pipeline below is the same for both.
@@ -221,12 +221,21 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
 
   // One access-log line per request, written when it completes (Fastify's own request logging,
   // two lines per request, is disabled).
+  const accessLog = createAccessLog(logger);
   app.addHook('onResponse', (request, reply, done) => {
     release(request);
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, seconds);
-    request.log.info({ req: request, res: reply, durationMs: Math.round(seconds * 1e6) / 1e3 }, 'request completed');
+    accessLog({
+      requestId: request.id,
+      method: request.method,
+      url: request.url,
+      route: request.routeOptions.url,
+      ip: request.ip,
+      statusCode: reply.statusCode,
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+    });
     done();
   });
 
@@ -295,7 +304,6 @@ function registerRoute(
   }
   const auditAction = 'action' in route.audit ? route.audit.action : null;
   const auditRefusals = 'action' in route.audit && route.audit.sensitive === true;
-  const { database, clock, recordAudit } = dependencies;
   const rateLimit: RouteRateLimit | null = route.rateLimit ?? (route.method === 'GET' ? null : { policy: 'mutation' });
   const routeId = `${route.method} ${route.url}`;
 
@@ -313,47 +321,14 @@ function registerRoute(
       }
       const rawOrgId = (request.params as Record<string, unknown>).orgId;
       const pathOrgId = typeof rawOrgId === 'string' ? rawOrgId : undefined;
-
-      // What the route's audit event will say; the handler adds target and metadata.
-      const draft = {
-        target: null as { type: string; id: string } | null,
-        metadata: {} as Record<string, unknown>,
-        userId: null as string | null,
-        role: null as string | null,
-        written: false,
-      };
-      const currentActor = (): RouteAuditActor => ({
-        userId: draft.userId,
-        role: draft.role,
-        ip: request.ip,
-        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-      });
-      const auditRecord = (orgId: string | null, outcome: AuditRecord['outcome']): AuditRecord => ({
-        orgId,
-        actor: currentActor(),
-        action: auditAction as string,
-        outcome,
-        target: draft.target,
-        metadata: draft.metadata,
-        requestId: request.id,
-        occurredAt: clock.now(),
-      });
-      // An event outside the handler's transaction (refusals, failures, handlers without one).
-      const recordStandalone = async (orgId: string | null, outcome: AuditRecord['outcome']) => {
-        const scope = { userId: draft.userId, requestId: request.id };
-        draft.written = true;
-        const write = (transaction: Transaction) => recordAudit(transaction, auditRecord(orgId, outcome));
-        await (orgId
-          ? withTenantTransaction(database, { ...scope, orgId }, write)
-          : withPlatformTransaction(database, scope, write));
-      };
+      const call = new RouteCall(dependencies, auditAction, request, reply, route.url);
 
       let caller: Awaited<ReturnType<Authenticator>> = null;
       let orgId: string | null;
       try {
         caller = route.permission === 'public' ? null : await dependencies.authenticate(request);
-        draft.userId = caller?.userId ?? null;
-        draft.role =
+        call.auditUserId = caller?.userId ?? null;
+        call.auditRole =
           caller?.platformAdmin && route.permission.startsWith('platform:')
             ? 'platform_admin'
             : (caller?.membership?.role ?? null);
@@ -364,20 +339,20 @@ function registerRoute(
           // an organisation is the operator's (and must not be able to write into its chain).
           const memberOfPathOrganisation =
             caller?.membership?.orgId !== undefined && caller.membership.orgId === pathOrgId;
-          draft.metadata = {
-            ...draft.metadata,
+          call.auditMetadata = {
+            ...call.auditMetadata,
             status: error.status,
             ...(pathOrgId && !memberOfPathOrganisation ? { orgId: pathOrgId } : {}),
           };
-          await recordStandalone(memberOfPathOrganisation ? (pathOrgId as string) : null, 'denied');
+          await call.recordStandalone(memberOfPathOrganisation ? (pathOrgId as string) : null, 'denied');
         }
         throw error;
       }
 
       const query = parsePart(route.schema.query, request.query, 'query');
       const body = parsePart(route.schema.body, request.body, 'body');
-      const errors = [...query.errors, ...body.errors];
-      if (errors.length > 0) {
+      if (query.errors.length > 0 || body.errors.length > 0) {
+        const errors = [...query.errors, ...body.errors];
         throw new AppError('validation-failed', 'Some fields are invalid; see `errors`.', { errors });
       }
 
@@ -395,60 +370,23 @@ function registerRoute(
         reply.headers(decision.headers);
       }
 
-      const inTransaction = <T>(scopeOrgId: string | null, work: (transaction: Transaction) => Promise<T>) => {
-        const run = async (transaction: Transaction) => {
-          const result = await work(transaction);
-          if (auditAction && !draft.written) {
-            await recordAudit(transaction, auditRecord(scopeOrgId, 'success'));
-            draft.written = true;
-          }
-          return result;
-        };
-        const scope = { userId: draft.userId, requestId: request.id };
-        return scopeOrgId
-          ? withTenantTransaction(database, { ...scope, orgId: scopeOrgId }, run)
-          : withPlatformTransaction(database, scope, run);
-      };
-
-      const context: RouteContext<unknown, unknown, unknown> = {
-        params: params.value,
-        query: query.value,
-        body: body.value,
-        requestId: request.id,
-        caller,
-        orgId,
-        log: request.log,
-        request,
-        reply,
-        tenant: (work) => {
-          if (!orgId)
-            throw new Error(`route ${route.url} is not organisation-scoped; it cannot open a tenant transaction`);
-          return inTransaction(orgId, work);
-        },
-        platform: (work) => inTransaction(null, work),
-        audit: {
-          target: (type, id) => {
-            draft.target = { type, id };
-          },
-          metadata: (values) => {
-            draft.metadata = { ...draft.metadata, ...values };
-          },
-          actor: (userId) => {
-            draft.userId = userId;
-          },
-          currentActor,
-        },
-      };
+      call.params = params.value;
+      call.query = query.value;
+      call.body = body.value;
+      call.caller = caller;
+      call.orgId = orgId;
       try {
-        const result = await route.handler(context);
-        if (auditAction && !draft.written) await recordStandalone(orgId, 'success');
+        const result = await route.handler(call);
+        if (auditAction && !call.auditWritten) await call.recordStandalone(orgId, 'success');
         return result;
       } catch (error) {
-        if (auditRefusals && !draft.written) {
-          draft.metadata = { ...draft.metadata, status: isAppError(error) ? error.status : 500 };
-          await recordStandalone(orgId, isAppError(error) && error.status === 403 ? 'denied' : 'failure').catch(
-            (auditError: unknown) => request.log.error({ err: auditError }, 'could not record the failed attempt'),
-          );
+        if (auditRefusals && !call.auditWritten) {
+          call.auditMetadata = { ...call.auditMetadata, status: isAppError(error) ? error.status : 500 };
+          await call
+            .recordStandalone(orgId, isAppError(error) && error.status === 403 ? 'denied' : 'failure')
+            .catch((auditError: unknown) =>
+              request.log.error({ err: auditError }, 'could not record the failed attempt'),
+            );
         }
         throw error;
       }

@@ -1,5 +1,6 @@
 /**
- * Headers sent on every response: API, static files, redirects, 404s and errors alike. The CSP
+ * Headers sent on every document: the web app, static files, redirects and errors outside the
+ * API. (API responses get API_SECURITY_HEADERS below.) The CSP
  * allows only same-origin scripts and styles (no inline, no eval), so an injected string can
  * never run as script; the Permissions-Policy turns off every browser feature Vigil does not use,
  * which is all of them.
@@ -64,4 +65,23 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'cross-origin-resource-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'origin-agent-cluster': '?1',
+});
+
+/**
+ * The CSP of API responses: JSON is never a document anyone should render, so nothing may load,
+ * run or frame it — stricter than the web app's policy. `sandbox` without `allow-scripts` means a
+ * response opened in a tab runs no script at all, so no browser feature can be reached from it
+ * and the document-only controls (Permissions-Policy, COOP, Origin-Agent-Cluster) have nothing
+ * left to restrict; leaving them off saves about 600 bytes on every API response.
+ */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/** Headers sent on every API response (`/api/…`), errors included, besides `cache-control: no-store`. */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': API_CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
 });
