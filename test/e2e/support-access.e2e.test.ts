@@ -117,6 +117,26 @@ describe('support access in chromium', () => {
       .poll(() => staff.page.getByTestId('admin-organisation-support').first().textContent())
       .toBe('Not granted');
 
+    // The organisation's audit log says what happened in words (every action with its label, the
+    // stored name beside it for the filter).
+    await owner.page.goto(`${baseUrl}/orgs/${orgId}/audit`, { waitUntil: 'networkidle' });
+    await owner.page.locator('[data-testid="audit-row"][data-action="support_access.revoked"]').waitFor();
+    const labelled = await owner.page.getByTestId('audit-row').evaluateAll((rows) =>
+      rows.map((row) => ({
+        action: row.getAttribute('data-action'),
+        label: row.querySelector('[data-testid="audit-action-label"]')?.textContent,
+      })),
+    );
+    expect(labelled).toEqual(
+      expect.arrayContaining([
+        { action: 'support_access.granted', label: 'Support access granted' },
+        { action: 'support_access.deals_read', label: 'Deals read under support access' },
+        { action: 'support_access.revoked', label: 'Support access revoked' },
+      ]),
+    );
+    for (const row of labelled) expect(row.label, row.action ?? '').not.toBe(row.action);
+    await screenshot(owner.page, 'support-access-audit-log');
+
     // The read is on the organisation's chain and the platform's, with the admin and the grant.
     const reads = await testDatabase.adminQuery<{ chain: string; grant_id: string }>(
       `SELECT CASE WHEN org_id IS NULL THEN 'platform' ELSE 'organisation' END AS chain, metadata->>'grantId' AS grant_id

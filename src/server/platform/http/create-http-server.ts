@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import type { Config } from '../../config.ts';
 import { authorize } from '../authz/authorize.ts';
 import type { Authenticator } from '../authz/caller.ts';
@@ -45,7 +46,7 @@ export type HttpServerDependencies = {
 export type AuditRecord = {
   orgId: string | null;
   actor: RouteAuditActor;
-  action: string;
+  action: AuditAction;
   outcome: 'success' | 'denied' | 'failure';
   target: { type: string; id: string } | null;
   metadata: Record<string, unknown>;
@@ -331,7 +332,7 @@ function registerRoute(
       const auditRecord = (orgId: string | null, outcome: AuditRecord['outcome']): AuditRecord => ({
         orgId,
         actor: currentActor(),
-        action: auditAction as string,
+        action: auditAction as AuditAction,
         outcome,
         target: draft.target,
         metadata: draft.metadata,
