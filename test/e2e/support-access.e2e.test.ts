@@ -34,7 +34,7 @@ describe('support access in chromium', () => {
 
     // The organisation's admin, with a few deals.
     const owner = await openContext(harness.browser);
-    const ownerEmail = `owner.${randomUUID().slice(0, 8)}@example.com`;
+    const ownerEmail = `hedy.lamarr.${randomUUID().slice(0, 8)}@example.com`;
     const orgName = `Northwind ${randomUUID().slice(0, 6)}`;
     await signUpAndVerifyThroughTheApi(owner.page, baseUrl, ownerEmail, PASSWORD);
     await owner.page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
@@ -71,7 +71,7 @@ describe('support access in chromium', () => {
 
     // A platform admin, enrolled in MFA at first sign-in.
     const staff = await openContext(harness.browser);
-    const staffEmail = `support.${randomUUID().slice(0, 8)}@example.com`;
+    const staffEmail = `joan.clarke.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(staff.page, baseUrl, staffEmail, PASSWORD);
     await testDatabase.adminQuery('UPDATE users SET platform_admin = true WHERE email_normalised = $1', [staffEmail]);
     await staff.page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
