@@ -10,6 +10,7 @@ import { createJobWorker } from '../../platform/jobs/job-worker.ts';
 import { enqueueDueRecurringJobs } from '../../platform/jobs/recurring-jobs.ts';
 import { verifyAuditChains } from '../audit/verify-audit-chain.ts';
 import {
+  type CallerHeaders,
   type OrganisationsTestServer,
   startOrganisationsTestServer,
 } from '../organisations/organisations.test-support.ts';
@@ -30,46 +31,20 @@ afterAll(async () => {
   await server?.close();
 });
 
-type Headers = { authorization: string };
-type Body = Record<string, unknown> & { type?: string };
+type Headers = CallerHeaders;
 
 const HOUR = 60 * 60 * 1000;
 const DEAL_CANARY = 'SUPPORT-DEAL-CANARY-4b1e';
 const SECRET_CANARY = 'whsec_SUPPORT-SECRET-CANARY-8d2a';
 
-async function call(method: 'GET' | 'POST' | 'DELETE', url: string, headers: Headers, payload?: object) {
-  const response = await server.vigil.app.inject({
-    method,
-    url,
-    headers: { authorization: headers.authorization },
-    ...(payload ? { payload } : {}),
-  });
-  return { status: response.statusCode, body: response.json() as Body, text: response.body };
-}
-
-async function enableMfa(userId: string) {
-  await server.testDatabase.adminQuery(
-    "INSERT INTO mfa_totp (user_id, secret_sealed, recovery_code_key_sealed, confirmed_at, created_at) VALUES ($1, 'x', 'x', now(), now())",
-    [userId],
-  );
-}
-
-async function platformAdmin() {
-  const admin = await server.createUser({ platformAdmin: true });
-  await enableMfa(admin.id);
-  return {
-    ...admin,
-    headers: await server.signIn(admin.id, { amr: ['pwd', 'otp'] }),
-    /** A fresh session, for after the clock has moved past the access token's lifetime. */
-    signInAgain: () => server.signIn(admin.id, { amr: ['pwd', 'otp'] }),
-  };
-}
+const call: OrganisationsTestServer['call'] = (...request) => server.call(...request);
+const enableMfa = (userId: string) => server.enableMfa(userId);
+const platformAdmin = () => server.createPlatformAdmin();
 
 /** An organisation with a deal, a webhook secret, and an org admin, builder and viewer. */
 async function organisation(name: string) {
   const owner = await server.createUser();
-  const created = await call('POST', '/api/orgs', await server.signIn(owner.id), { name });
-  const orgId = created.body.id as string;
+  const { orgId, ownerHeaders } = await server.createOrganisation(owner, name);
   await server.testDatabase.adminQuery(
     'INSERT INTO deals (org_id, id, name, stage) VALUES ($1, gen_random_uuid(), $2, $3)',
     [orgId, `Deal ${DEAL_CANARY}`, 'proposal'],
@@ -85,7 +60,7 @@ async function organisation(name: string) {
     await server.addMembership({ orgId, userId: person.id, role });
     roles[role] = await server.signIn(person.id, { orgId });
   }
-  return { orgId, owner, admin: await server.signIn(owner.id, { orgId }), ...roles };
+  return { orgId, owner, admin: ownerHeaders, ...roles };
 }
 
 async function events(action: string, grantId: string) {
