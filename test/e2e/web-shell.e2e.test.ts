@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSRF_HEADER } from '../../src/contracts/sessions.ts';
 import type { Vigil } from '../../src/server/main.ts';
+import { testDatabaseKind } from '../helpers/test-database.ts';
 import {
   type BrowserHarness,
   openContext,
@@ -52,7 +53,10 @@ describe('web app shell in chromium', () => {
   it('shows the status page with the database kind, version and migrations — no console errors or CSP violations', async () => {
     const { page, problems } = await openPage('/status');
     await page.getByTestId('status-database-kind').waitFor();
-    expect((await page.getByTestId('status-database-kind').textContent())?.toLowerCase()).toContain('pglite');
+    // The database this run uses: PGlite, or PostgreSQL with VIGIL_TEST_DB=postgres.
+    expect((await page.getByTestId('status-database-kind').textContent())?.toLowerCase()).toContain(
+      testDatabaseKind === 'postgres' ? 'postgres' : 'pglite',
+    );
     expect(await page.getByTestId('status-version').textContent()).toContain(vigil.config.version);
     expect(await page.getByTestId('status-migrations').textContent()).toMatch(/up to date|0001_foundation/i);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'status.png'), fullPage: true });
