@@ -9,6 +9,11 @@ import { auditRoutes } from './modules/audit/audit-routes.ts';
 import { adminRoutes } from './modules/admin/admin-routes.ts';
 import { dealRoutes } from './modules/deals/deal-routes.ts';
 import { organisationRoutes } from './modules/organisations/organisation-routes.ts';
+import {
+  createSupportAccessExpiryJobHandler,
+  SUPPORT_ACCESS_EXPIRY_JOB_KIND,
+  SUPPORT_ACCESS_EXPIRY_SCHEDULE,
+} from './modules/support-access/expire-lapsed-support-access.ts';
 import { supportAccessRoutes } from './modules/support-access/support-access-routes.ts';
 import { DEMO_ACCOUNT, seedDemoOrganisation } from './modules/organisations/seed-demo-organisation.ts';
 import { securityTxtRoute } from './modules/system/security-txt-route.ts';
@@ -117,6 +122,10 @@ export function backgroundJobs(dependencies: {
         log: dependencies.logger,
       }),
       [WEBHOOK_PURGE_JOB_KIND]: createWebhookPurgeJobHandler(dependencies),
+      [SUPPORT_ACCESS_EXPIRY_JOB_KIND]: createSupportAccessExpiryJobHandler({
+        ...dependencies,
+        log: dependencies.logger,
+      }),
     },
     schedules: [
       ...(dependencies.config.backup.intervalHours > 0
@@ -124,6 +133,7 @@ export function backgroundJobs(dependencies: {
         : []),
       SESSION_MAINTENANCE_SCHEDULE,
       WEBHOOK_PURGE_SCHEDULE,
+      SUPPORT_ACCESS_EXPIRY_SCHEDULE,
     ],
   };
 }

@@ -260,7 +260,7 @@ beforeAll(async () => {
       await appendAuditEvent(transactionQuery(transaction), {
         orgId,
         actor: { userId: null, role: 'system', ip: null, userAgent: null },
-        action: 'deal.synced',
+        action: 'support_access.deals_read',
         outcome: 'success',
         metadata: { canary: CANARY[orgId] },
         requestId: 'seed',

@@ -214,7 +214,7 @@ describe('identity in chromium', () => {
     expect(pathOf(page)).toBe('/sign-up');
 
     // A signed-in user of an account page is sent back there after signing in.
-    const email = `grace.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `grace.hopper.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, email);
     await page.goto(`${baseUrl}/account/sessions`, { waitUntil: 'networkidle' });
     await page.getByTestId('sign-in-page').waitFor();
@@ -269,7 +269,7 @@ describe('identity in chromium', () => {
 
   it('asks for a code when an action needs a recent second factor, then retries the action', async () => {
     const { context, page, problems } = await openContext();
-    const email = `katherine.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `katherine.johnson.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, email);
     await page.goto(`${baseUrl}/account/security`, { waitUntil: 'networkidle' });
     await signInWithPassword(page, email, PASSWORD);
@@ -316,7 +316,7 @@ describe('identity in chromium', () => {
 
   it('has a platform administrator without MFA enrol an authenticator while signing in', async () => {
     const { context, page, problems } = await openContext();
-    const email = `root.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `margaret.hamilton.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, email);
     await testDatabase.adminQuery('UPDATE users SET platform_admin = true WHERE email_normalised = $1', [email]);
 
@@ -361,7 +361,7 @@ describe('identity in chromium', () => {
 
   it('resets a forgotten password from the emailed link and signs in with the new one', async () => {
     const { context, page, problems } = await openContext();
-    const email = `alan.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `alan.turing.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, email);
 
     await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
@@ -387,7 +387,8 @@ describe('identity in chromium', () => {
 
     await signInWithPassword(page, email, NEW_PASSWORD);
     await page.getByTestId('overview-greeting').waitFor();
-    expect(await page.getByTestId('overview-greeting').textContent()).toBe('Hello, Grace');
+    // Greeted by the name the account was signed up with (from its address).
+    expect(await page.getByTestId('overview-greeting').textContent()).toBe('Hello, Alan');
 
     expect(problems).toEqual({ consoleErrors: [], violations: [] });
     await context.close();

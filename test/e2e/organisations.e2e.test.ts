@@ -58,8 +58,8 @@ async function mailTo(page: Page, email: string, subject: RegExp): Promise<{ sub
 describe('organisations in chromium', () => {
   it('has an org admin invite a builder, who accepts in another browser and cannot manage members', async () => {
     const admin = await openContext();
-    const adminEmail = `owner.${randomUUID().slice(0, 8)}@example.com`;
-    const builderEmail = `builder.${randomUUID().slice(0, 8)}@example.com`;
+    const adminEmail = `barbara.liskov.${randomUUID().slice(0, 8)}@example.com`;
+    const builderEmail = `edsger.dijkstra.${randomUUID().slice(0, 8)}@example.com`;
     const orgName = `Northwind ${randomUUID().slice(0, 6)}`;
     await signUpAndVerifyThroughTheApi(admin.page, adminEmail);
 
@@ -197,7 +197,7 @@ describe('organisations in chromium', () => {
   it('has a platform admin search, suspend and unsuspend an organisation, and read the platform audit chain', async () => {
     // An organisation of someone else's to find, created through the API.
     const owner = await openContext();
-    const ownerEmail = `acme.${randomUUID().slice(0, 8)}@example.com`;
+    const ownerEmail = `radia.perlman.${randomUUID().slice(0, 8)}@example.com`;
     const orgName = `Acme ${randomUUID().slice(0, 6)}`;
     await signUpAndVerifyThroughTheApi(owner.page, ownerEmail);
     const signIn = await owner.page.request.post(`${baseUrl}/api/auth/sign-in`, {
@@ -213,7 +213,7 @@ describe('organisations in chromium', () => {
     await owner.context.close();
 
     const { context, page, problems } = await openContext();
-    const email = `root.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `frances.allen.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, email);
     await testDatabase.adminQuery('UPDATE users SET platform_admin = true WHERE email_normalised = $1', [email]);
 

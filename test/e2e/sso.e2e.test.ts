@@ -13,6 +13,7 @@ import {
   screenshot,
   startBrowserHarness,
 } from './support/browser-harness.ts';
+import { displayNameFor } from './support/display-name.ts';
 
 const PASSWORD = 'violet-harbour-lantern-1907';
 
@@ -50,8 +51,8 @@ const openContext = () => openBrowserContext(harness.browser);
 describe('single sign-on in chromium', () => {
   it('continues with Google from the sign-in page and comes back signed in; the security page lists it', async () => {
     const { context, page, problems } = await openContext();
-    const email = `grace.${randomUUID().slice(0, 8)}@example.com`;
-    google.user = { sub: `g-${randomUUID()}`, email, email_verified: true, name: 'Grace Hopper' };
+    const email = `grace.hopper.${randomUUID().slice(0, 8)}@example.com`;
+    google.user = { sub: `g-${randomUUID()}`, email, email_verified: true, name: displayNameFor(email) };
 
     await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
     await page.getByTestId('sso-google').waitFor();
@@ -76,9 +77,9 @@ describe('single sign-on in chromium', () => {
 
   it('asks an existing password account for its password before linking the provider', async () => {
     const { context, page, problems } = await openContext();
-    const email = `alan.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `alan.turing.${randomUUID().slice(0, 8)}@example.com`;
     const signUp = await page.request.post(`${baseUrl}/api/auth/sign-up`, {
-      data: { email, password: PASSWORD, displayName: 'Alan Turing' },
+      data: { email, password: PASSWORD, displayName: displayNameFor(email) },
     });
     expect(signUp.status()).toBe(202);
     await harness.vigil.identity.flush();

@@ -34,7 +34,7 @@ describe('support access in chromium', () => {
 
     // The organisation's admin, with a few deals.
     const owner = await openContext(harness.browser);
-    const ownerEmail = `owner.${randomUUID().slice(0, 8)}@example.com`;
+    const ownerEmail = `hedy.lamarr.${randomUUID().slice(0, 8)}@example.com`;
     const orgName = `Northwind ${randomUUID().slice(0, 6)}`;
     await signUpAndVerifyThroughTheApi(owner.page, baseUrl, ownerEmail, PASSWORD);
     await owner.page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
@@ -71,7 +71,7 @@ describe('support access in chromium', () => {
 
     // A platform admin, enrolled in MFA at first sign-in.
     const staff = await openContext(harness.browser);
-    const staffEmail = `support.${randomUUID().slice(0, 8)}@example.com`;
+    const staffEmail = `joan.clarke.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(staff.page, baseUrl, staffEmail, PASSWORD);
     await testDatabase.adminQuery('UPDATE users SET platform_admin = true WHERE email_normalised = $1', [staffEmail]);
     await staff.page.goto(`${baseUrl}/sign-in`, { waitUntil: 'networkidle' });
@@ -116,6 +116,26 @@ describe('support access in chromium', () => {
     await expect
       .poll(() => staff.page.getByTestId('admin-organisation-support').first().textContent())
       .toBe('Not granted');
+
+    // The organisation's audit log says what happened in words (every action with its label, the
+    // stored name beside it for the filter).
+    await owner.page.goto(`${baseUrl}/orgs/${orgId}/audit`, { waitUntil: 'networkidle' });
+    await owner.page.locator('[data-testid="audit-row"][data-action="support_access.revoked"]').waitFor();
+    const labelled = await owner.page.getByTestId('audit-row').evaluateAll((rows) =>
+      rows.map((row) => ({
+        action: row.getAttribute('data-action'),
+        label: row.querySelector('[data-testid="audit-action-label"]')?.textContent,
+      })),
+    );
+    expect(labelled).toEqual(
+      expect.arrayContaining([
+        { action: 'support_access.granted', label: 'Support access granted' },
+        { action: 'support_access.deals_read', label: 'Deals read under support access' },
+        { action: 'support_access.revoked', label: 'Support access revoked' },
+      ]),
+    );
+    for (const row of labelled) expect(row.label, row.action ?? '').not.toBe(row.action);
+    await screenshot(owner.page, 'support-access-audit-log');
 
     // The read is on the organisation's chain and the platform's, with the admin and the grant.
     const reads = await testDatabase.adminQuery<{ chain: string; grant_id: string }>(

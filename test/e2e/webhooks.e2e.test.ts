@@ -137,7 +137,7 @@ describe('webhooks in chromium', () => {
     const { context, page, problems } = await openContext(harness.browser);
     const description = `Rotation check ${randomUUID().slice(0, 8)}`;
     // Its own account and organisation, so the other test's empty list stays empty whatever runs first.
-    const email = `rotate.${randomUUID().slice(0, 8)}@example.com`;
+    const email = `vint.cerf.${randomUUID().slice(0, 8)}@example.com`;
     await signUpAndVerifyThroughTheApi(page, baseUrl, email, PASSWORD);
     expect(
       (await page.request.post(`${baseUrl}/api/auth/sign-in`, { data: { email, password: PASSWORD } })).status(),

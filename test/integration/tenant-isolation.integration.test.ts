@@ -3,11 +3,16 @@
 // Row-level security must stop all three on both databases.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Transaction } from '../../src/server/platform/db/database.ts';
 import { newId } from '../../src/server/platform/db/ids.ts';
 import { openPostgres } from '../../src/server/platform/db/open-postgres.ts';
 import { queryRows } from '../../src/server/platform/db/query-rows.ts';
 import { deals, organisations } from '../../src/server/platform/db/schema.ts';
-import { withPlatformTransaction, withTenantTransaction } from '../../src/server/platform/db/tenant-transaction.ts';
+import {
+  inOrganisationScope,
+  withPlatformTransaction,
+  withTenantTransaction,
+} from '../../src/server/platform/db/tenant-transaction.ts';
 import { databaseErrorOf, ROW_LEVEL_SECURITY_VIOLATION } from '../helpers/expect-rejection.ts';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../helpers/test-database.ts';
 
@@ -191,6 +196,56 @@ describe(`row-level security on tenant tables (${testDatabaseKind})`, () => {
     } finally {
       if (database !== testDatabase.database) await database.close();
     }
+  });
+});
+
+describe(`stepping into an organisation inside a transaction (${testDatabaseKind})`, () => {
+  const dealNames = (transaction: Transaction) =>
+    queryRows<{ name: string }>(transaction, sql`SELECT name FROM deals ORDER BY name`).then((rows) =>
+      rows.map((row) => row.name),
+    );
+  const currentOrg = (transaction: Transaction) =>
+    queryRows<{ org: string | null }>(transaction, sql`SELECT current_setting('app.org_id', true) AS org`).then(
+      (rows) => rows[0]?.org ?? '',
+    );
+
+  it("sees only that organisation's rows inside, and the previous scope again after", async () => {
+    const seen = await withTenantTransaction(
+      testDatabase.database,
+      { orgId: orgA, userId: null, requestId: 'r-scope' },
+      async (transaction) => {
+        const inB = await inOrganisationScope(transaction, orgB, () => dealNames(transaction));
+        const inNone = await inOrganisationScope(transaction, null, () => dealNames(transaction));
+        return { inB, inNone, after: await dealNames(transaction), org: await currentOrg(transaction) };
+      },
+    );
+    expect(seen).toEqual({ inB: ['CANARY-B deal'], inNone: [], after: ['CANARY-A deal'], org: orgA });
+  });
+
+  it('restores the previous scope when the work throws and the caller carries on', async () => {
+    const seen = await withPlatformTransaction(
+      testDatabase.database,
+      { userId: null, requestId: 'r-scope-throw' },
+      async (transaction) => {
+        await expect(
+          inOrganisationScope(transaction, orgA, async () => {
+            expect(await dealNames(transaction)).toEqual(['CANARY-A deal']);
+            throw new Error('refused inside the scope');
+          }),
+        ).rejects.toThrow('refused inside the scope');
+        return { deals: await dealNames(transaction), org: await currentOrg(transaction) };
+      },
+    );
+    expect(seen).toEqual({ deals: [], org: '' });
+  });
+
+  it("reports the work's own error when a failed statement has ended the transaction", async () => {
+    const message = await databaseErrorOf(
+      withPlatformTransaction(testDatabase.database, { userId: null, requestId: 'r-scope-sql' }, (transaction) =>
+        inOrganisationScope(transaction, orgA, () => queryRows(transaction, sql`SELECT * FROM no_such_table`)),
+      ),
+    );
+    expect(message).toMatch(/no_such_table/);
   });
 });
 

@@ -2,6 +2,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type FormEvent, Fragment, type MouseEvent, useId, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import type { AuditEventView } from '../../contracts/audit.ts';
+import { auditActionLabel } from '../../contracts/audit-actions.ts';
 import type { MeResponse } from '../../contracts/identity.ts';
 import { roleHasPermission } from '../../contracts/permissions.ts';
 import { Field, FormError, TextInput } from '../components/forms.tsx';
@@ -303,6 +304,7 @@ function EventRow({
 }) {
   const [open, setOpen] = useState(false);
   const detailsId = useId();
+  const label = auditActionLabel(event.action);
   return (
     <Fragment>
       <tr className={`event-row${open ? ' is-open' : ''}`} data-testid="audit-row" data-action={event.action}>
@@ -314,13 +316,17 @@ function EventRow({
         </td>
         <td>
           <div className="event-action">
-            <span className="mono strong">{event.action}</span>
+            <span className="strong" data-testid="audit-action-label">
+              {label}
+            </span>
             {event.outcome !== 'success' ? (
               <Badge tone={outcomeTone[event.outcome]} dot>
                 {event.outcome}
               </Badge>
             ) : null}
           </div>
+          {/* The stored name too: it is what the action filter and the exports use. */}
+          {label !== event.action ? <span className="table-sub mono">{event.action}</span> : null}
         </td>
         <td>
           <ActorCell event={event} me={me} onFilterActor={onFilterActor} />

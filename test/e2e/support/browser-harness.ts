@@ -11,6 +11,7 @@ import { createVigil, type Vigil } from '../../../src/server/main.ts';
 import { loadStaticFiles } from '../../../src/server/platform/http/static-files.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.ts';
 import { createLogCapture } from '../../helpers/test-vigil.ts';
+import { displayNameFor } from './display-name.ts';
 
 export const SCREENSHOTS = path.resolve('test-results/screenshots');
 
@@ -140,15 +141,16 @@ export function totpCode(secret: string, offsetMs = 0): string {
   return totp.generate({ timestamp: Date.now() + offsetMs });
 }
 
-/** Signs up through the API and verifies the email with the token from the dev outbox. */
+/** Signs up through the API (named after the address unless told) and verifies the email with the token from the dev outbox. */
 export async function signUpAndVerifyThroughTheApi(
   page: Page,
   baseUrl: string,
   email: string,
   password: string,
+  displayName = displayNameFor(email),
 ): Promise<void> {
   const signUp = await page.request.post(`${baseUrl}/api/auth/sign-up`, {
-    data: { email, password, displayName: 'Grace Hopper' },
+    data: { email, password, displayName },
   });
   expect(signUp.status()).toBe(202);
   const outbox = (await (await page.request.get(`${baseUrl}/api/dev/outbox`)).json()) as {

@@ -21,28 +21,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-type Headers = { authorization: string };
-
-async function call(method: 'GET' | 'POST', url: string, headers: Headers | Record<string, never>, payload?: object) {
-  const { authorization } = headers as Partial<Headers>;
-  const response = await server.vigil.app.inject({
-    method,
-    url,
-    headers: authorization ? { authorization } : {},
-    ...(payload ? { payload } : {}),
-  });
-  return { status: response.statusCode, body: response.json() as Record<string, unknown> & { type?: string } };
-}
-
-async function platformAdmin() {
-  const admin = await server.createUser({ platformAdmin: true });
-  // Platform admins always have MFA (they cannot sign in without enrolling).
-  await server.testDatabase.adminQuery(
-    "INSERT INTO mfa_totp (user_id, secret_sealed, recovery_code_key_sealed, confirmed_at, created_at) VALUES ($1, 'x', 'x', now(), now())",
-    [admin.id],
-  );
-  return { ...admin, headers: await server.signIn(admin.id, { amr: ['pwd', 'otp'] }) };
-}
+const call: OrganisationsTestServer['call'] = (...request) => server.call(...request);
+// Platform admins always have MFA (they cannot sign in without enrolling).
+const platformAdmin = () => server.createPlatformAdmin();
 
 describe(`platform admin console (${testDatabaseKind})`, () => {
   it('lists and searches organisations and users, metadata only', async () => {
@@ -128,7 +109,7 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
 
   it('refuses everyone but a platform admin whose session passed MFA', async () => {
     const person = await server.createUser();
-    expect((await call('GET', '/api/admin/users', {})).status).toBe(401);
+    expect((await call('GET', '/api/admin/users', null)).status).toBe(401);
     expect((await call('GET', '/api/admin/users', await server.signIn(person.id))).status).toBe(403);
   });
 
@@ -177,10 +158,7 @@ describe(`platform admin console (${testDatabaseKind})`, () => {
 
   it('suspending an organisation closes it to its members at once, until unsuspended', async () => {
     const admin = await platformAdmin();
-    const owner = await server.createUser();
-    const created = await call('POST', '/api/orgs', await server.signIn(owner.id), { name: 'Pied Piper' });
-    const orgId = created.body.id as string;
-    const member = await server.signIn(owner.id, { orgId });
+    const { orgId, ownerHeaders: member } = await server.createOrganisation(await server.createUser(), 'Pied Piper');
     expect((await call('GET', `/api/orgs/${orgId}/deals`, member)).status).toBe(200);
 
     const suspended = await call('POST', `/api/admin/organisations/${orgId}/suspend`, admin.headers, {

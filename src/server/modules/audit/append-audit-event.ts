@@ -1,3 +1,4 @@
+import { type AuditAction, isAuditAction } from '../../../contracts/audit-actions.ts';
 import { newId } from '../../platform/db/ids.ts';
 import type { SqlQuery } from '../../platform/db/query-rows.ts';
 import {
@@ -14,7 +15,7 @@ export type AuditEventInput = {
   /** null: the platform chain. Must match the transaction's organisation (RLS enforces it). */
   orgId: string | null;
   actor: AuditActor;
-  action: string;
+  action: AuditAction;
   outcome: 'success' | 'denied' | 'failure';
   target?: { type: string; id: string } | null;
   metadata?: Record<string, unknown>;
@@ -40,6 +41,9 @@ export async function appendAuditEvent(
   query: SqlQuery,
   input: AuditEventInput,
 ): Promise<{ id: string; seq: number; hash: string }> {
+  // The type already says so; this catches a cast, so no event reaches a chain unlabelled.
+  if (!isAuditAction(input.action))
+    throw new Error(`audit action ${input.action} is not in src/contracts/audit-actions.ts`);
   const chainKey = `vigil:audit:${input.orgId ?? 'platform'}`;
   await query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [chainKey]);
   const [previous] = await query<{ seq: string | number; hash: string }>(

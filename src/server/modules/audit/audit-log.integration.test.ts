@@ -1,6 +1,7 @@
 // Threats: an insider or attacker with database access rewriting history (editing or deleting
 // audit events), concurrent writers forking a chain, log injection through user-supplied fields,
 // and actions that happen without leaving a trace.
+import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { databaseErrorOf } from '../../../../test/helpers/expect-rejection.ts';
@@ -24,7 +25,7 @@ const renameRoute = defineRoute({
   summary: 'test only',
   tags: ['test'],
   permission: 'org:manage',
-  audit: { action: 'org.renamed', sensitive: true },
+  audit: { action: 'organisation.updated', sensitive: true },
   schema: {
     params: z.object({ orgId: z.uuid() }),
     body: z.object({ name: z.string(), fail: z.boolean().default(false) }),
@@ -42,7 +43,7 @@ const renameRoute = defineRoute({
 const callerIn = (orgId: string, role: 'viewer' | 'builder' | 'org_admin', userId = newId()) =>
   testCallerHeader({ userId, sessionId: null, platformAdmin: false, amr: ['pwd'], membership: { orgId, role } });
 
-async function append(orgId: string | null, action: string, metadata: Record<string, unknown> = {}) {
+async function append(orgId: string | null, action: AuditAction, metadata: Record<string, unknown> = {}) {
   const write = (transaction: Parameters<Parameters<typeof withPlatformTransaction>[2]>[0]) =>
     appendAuditEvent(transactionQuery(transaction), {
       orgId,
@@ -76,10 +77,10 @@ afterAll(async () => {
 
 describe(`audit log (${testDatabaseKind})`, () => {
   it('chains events per organisation and for the platform, and verifies them', async () => {
-    await append(orgA, 'member.invited');
+    await append(orgA, 'invitation.created');
     await append(orgA, 'member.role_changed', { from: 'viewer', to: 'builder' });
-    await append(orgB, 'webhook.created');
-    await append(null, 'platform.key_rotated');
+    await append(orgB, 'webhook.endpoint_created');
+    await append(null, 'keys.data_key_rotated');
     const reports = await verifyAuditChains(ownerQuery);
     const byOrg = new Map(reports.map((report) => [report.orgId, report]));
     expect(byOrg.get(orgA)?.events).toBeGreaterThanOrEqual(2);
@@ -89,7 +90,7 @@ describe(`audit log (${testDatabaseKind})`, () => {
   });
 
   it('keeps one unbroken chain under concurrent appends', async () => {
-    await Promise.all(Array.from({ length: 12 }, (_, index) => append(orgB, 'deal.synced', { index })));
+    await Promise.all(Array.from({ length: 12 }, (_, index) => append(orgB, 'support_access.deals_read', { index })));
     const [report] = await verifyAuditChains(ownerQuery, { orgId: orgB });
     expect(report?.firstBroken).toBeNull();
     expect(report?.events).toBeGreaterThanOrEqual(13);
@@ -165,7 +166,7 @@ describe(`audit log (${testDatabaseKind})`, () => {
     );
     expect(event).toMatchObject({
       org_id: orgA,
-      action: 'org.renamed',
+      action: 'organisation.updated',
       outcome: 'success',
       actor_user_id: userId,
       actor_role: 'org_admin',
@@ -216,7 +217,7 @@ describe(`audit log (${testDatabaseKind})`, () => {
   });
 
   it('finds the first broken link when a superuser edits, deletes or reorders events', async () => {
-    for (let index = 0; index < 4; index++) await append(orgA, 'deal.synced', { index });
+    for (let index = 0; index < 4; index++) await append(orgA, 'support_access.deals_read', { index });
     const events = await ownerQuery<{ id: string; seq: string }>(
       'SELECT id, seq FROM audit_events WHERE org_id = $1 ORDER BY seq',
       [orgA],

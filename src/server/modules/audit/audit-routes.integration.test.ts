@@ -1,5 +1,6 @@
 // The audit log as org admins and platform admins read it: scoped to their chain, filterable,
 // paginated, exportable without letting audit content run as a spreadsheet formula.
+import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../../../../test/helpers/test-database.ts';
 import { startTestVigil, type TestVigil, testCallerHeader } from '../../../../test/helpers/test-vigil.ts';
@@ -34,7 +35,7 @@ beforeAll(async () => {
       { id: orgB, slug: 'audit-routes-b', name: 'B' },
     ]),
   );
-  const event = (orgId: string | null, action: string, metadata: Record<string, unknown> = {}) => ({
+  const event = (orgId: string | null, action: AuditAction, metadata: Record<string, unknown> = {}) => ({
     orgId,
     actor: { userId: actor, role: 'org_admin', ip: '203.0.113.7', userAgent: 'test' },
     action,
@@ -46,11 +47,11 @@ beforeAll(async () => {
   });
   await withTenantTransaction(database, { orgId: orgA, userId: null, requestId: 'seed' }, async (transaction) => {
     const query = transactionQuery(transaction);
-    for (let index = 0; index < 5; index++) await appendAuditEvent(query, event(orgA, 'member.invited', { index }));
+    for (let index = 0; index < 5; index++) await appendAuditEvent(query, event(orgA, 'invitation.created', { index }));
     await appendAuditEvent(query, event(orgA, 'member.role_changed', { note: '=HYPERLINK("http://evil.example")' }));
   });
   await withTenantTransaction(database, { orgId: orgB, userId: null, requestId: 'seed' }, (transaction) =>
-    appendAuditEvent(transactionQuery(transaction), event(orgB, 'member.invited', { secret: 'CANARY-ORG-B' })),
+    appendAuditEvent(transactionQuery(transaction), event(orgB, 'invitation.created', { secret: 'CANARY-ORG-B' })),
   );
   await withPlatformTransaction(database, { userId: null, requestId: 'seed' }, (transaction) =>
     appendAuditEvent(transactionQuery(transaction), event(null, 'keys.data_key_rotated')),
@@ -108,7 +109,7 @@ describe(`audit log API (${testDatabaseKind})`, () => {
 
   it('exports JSON Lines', async () => {
     const response = await get(
-      `/api/orgs/${orgA}/audit-events/export?format=jsonl&action=member.invited`,
+      `/api/orgs/${orgA}/audit-events/export?format=jsonl&action=invitation.created`,
       member(orgA, 'org_admin'),
     );
     const events = response.body
@@ -116,7 +117,7 @@ describe(`audit log API (${testDatabaseKind})`, () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(events).toHaveLength(5);
-    expect(events.every((event: { action: string }) => event.action === 'member.invited')).toBe(true);
+    expect(events.every((event: { action: string }) => event.action === 'invitation.created')).toBe(true);
   });
 
   it('shows the platform chain only to platform admins whose session passed MFA', async () => {

@@ -6,7 +6,7 @@ import { newId } from '../../platform/db/ids.ts';
 import { transactionQuery } from '../../platform/db/query-rows.ts';
 import { memberships, organisations } from '../../platform/db/schema.ts';
 import { appendAuditEvent, type AuditActor } from '../audit/append-audit-event.ts';
-import { inOrganisationScope } from './organisation-scope.ts';
+import { inOrganisationScope } from '../../platform/db/tenant-transaction.ts';
 import { organisationView } from './organisation-view.ts';
 
 /** `Acme Corp — EMEA` → `acme-corp-emea-3f9a`: readable, and unique without asking the database. */

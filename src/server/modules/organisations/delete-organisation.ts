@@ -3,11 +3,10 @@ import type { Caller } from '../../platform/authz/caller.ts';
 import type { Transaction } from '../../platform/db/database.ts';
 import { transactionQuery } from '../../platform/db/query-rows.ts';
 import { memberships, organisations } from '../../platform/db/schema.ts';
-import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
+import { inOrganisationScope, withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
 import { AppError } from '../../platform/errors/app-error.ts';
 import { appendAuditEvent, type AuditActor } from '../audit/append-audit-event.ts';
 import type { OrganisationContext } from './organisation-context.ts';
-import { inOrganisationScope } from './organisation-scope.ts';
 
 async function lockConfirmed(transaction: Transaction, orgId: string, confirmName: string) {
   const [organisation] = await transaction

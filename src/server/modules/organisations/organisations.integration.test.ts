@@ -14,20 +14,13 @@ afterAll(async () => {
   await server?.close();
 });
 
-type Headers = { authorization: string };
-
-async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: Headers, payload?: object) {
-  const response = await server.vigil.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
-  return { status: response.statusCode, body: response.json() as Record<string, unknown> & { type?: string } };
-}
+const call: OrganisationsTestServer['call'] = (...request) => server.call(...request);
 
 /** A new organisation created over the API by a new user, and that user's org-scoped headers. */
 async function newOrganisation(name = 'Northwind Traders') {
   const founder = await server.createUser();
-  const created = await call('POST', '/api/orgs', (await server.signIn(founder.id)) as Headers, { name });
-  expect(created.status).toBe(201);
-  const orgId = created.body.id as string;
-  return { orgId, founder, admin: await server.signIn(founder.id, { orgId }) };
+  const { orgId, ownerHeaders } = await server.createOrganisation(founder, name);
+  return { orgId, founder, admin: ownerHeaders };
 }
 
 /** The organisation chain's events, `action` or `action:outcome` when not a success. */
@@ -300,10 +293,7 @@ describe(`organisations (${testDatabaseKind})`, () => {
     const wrongName = await call('DELETE', `/api/orgs/${orgId}`, admin, { confirmName: 'initech' });
     expect(wrongName.status).toBe(400);
     // With MFA on, a session without a fresh second factor must step up first.
-    await server.testDatabase.adminQuery(
-      "INSERT INTO mfa_totp (user_id, secret_sealed, recovery_code_key_sealed, confirmed_at, created_at) VALUES ($1, 'x', 'x', now(), now())",
-      [founder.id],
-    );
+    await server.enableMfa(founder.id);
     const noStepUp = await call('DELETE', `/api/orgs/${orgId}`, admin, { confirmName: 'Initech' });
     expect(noStepUp.status).toBe(403);
     expect(noStepUp.body.type).toBe('/problems/step-up-required');

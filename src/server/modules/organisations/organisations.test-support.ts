@@ -22,6 +22,31 @@ export type OrganisationsTestServer = TestVigil & {
   /** The newest invitation token mailed to `email`. */
   invitationTokenFor(email: string): Promise<string>;
   mailCount(email: string): Promise<number>;
+  /** One request through the real pipeline as `headers`' caller: status, parsed body and raw text. */
+  call(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    headers: CallerHeaders | null,
+    payload?: object,
+  ): Promise<Reply>;
+  /** Gives the user a confirmed authenticator (a placeholder secret: tests sign in with `amr` instead). */
+  enableMfa(userId: string): Promise<void>;
+  /**
+   * A platform admin as they always are: with MFA, signed in with a second factor. `signInAgain`
+   * opens a fresh session, for after the clock has moved past the access token's lifetime.
+   */
+  createPlatformAdmin(): Promise<PlatformAdmin>;
+  /** An organisation created through the API by `owner`, with the owner's organisation-scoped headers. */
+  createOrganisation(owner: { id: string }, name: string): Promise<{ orgId: string; ownerHeaders: CallerHeaders }>;
+};
+
+export type CallerHeaders = { authorization: string };
+export type Reply = { status: number; body: Record<string, unknown> & { type?: string }; text: string };
+export type PlatformAdmin = {
+  id: string;
+  email: string;
+  headers: CallerHeaders & { sessionId: string; refreshToken: string };
+  signInAgain(): Promise<CallerHeaders>;
 };
 
 /** A test Vigil with the real identity module as its authenticator. */
@@ -44,8 +69,37 @@ export async function startOrganisationsTestServer(): Promise<OrganisationsTestS
     if (!row) throw new Error(`no mail to ${email}`);
     return server.vigil.keyring.openText(row.body_text, outboxBodyPlace(row.id));
   };
-  return {
+  const call: OrganisationsTestServer['call'] = async (method, url, headers, payload) => {
+    const response = await server.vigil.app.inject({
+      method,
+      url,
+      headers: headers ? { authorization: headers.authorization } : {},
+      ...(payload ? { payload } : {}),
+    });
+    return { status: response.statusCode, body: response.json() as Reply['body'], text: response.body };
+  };
+  const enableMfa = async (userId: string) => {
+    await adminQuery(
+      "INSERT INTO mfa_totp (user_id, secret_sealed, recovery_code_key_sealed, confirmed_at, created_at) VALUES ($1, 'x', 'x', now(), now())",
+      [userId],
+    );
+  };
+  const testServer: OrganisationsTestServer = {
     ...server,
+    call,
+    enableMfa,
+    async createPlatformAdmin() {
+      const admin = await testServer.createUser({ platformAdmin: true });
+      await enableMfa(admin.id);
+      const signInWithOtp = () => testServer.signIn(admin.id, { amr: ['pwd', 'otp'] });
+      return { ...admin, headers: await signInWithOtp(), signInAgain: signInWithOtp };
+    },
+    async createOrganisation(owner, name) {
+      const created = await call('POST', '/api/orgs', await testServer.signIn(owner.id), { name });
+      if (created.status !== 201) throw new Error(`could not create organisation ${name}: ${created.text}`);
+      const orgId = created.body.id as string;
+      return { orgId, ownerHeaders: await testServer.signIn(owner.id, { orgId }) };
+    },
     async createUser(options = {}) {
       counter += 1;
       const id = newId();
@@ -95,4 +149,5 @@ export async function startOrganisationsTestServer(): Promise<OrganisationsTestS
       return row?.count ?? 0;
     },
   };
+  return testServer;
 }

@@ -7,7 +7,7 @@ import { invitations, memberships, organisations, users } from '../../platform/d
 import { AppError } from '../../platform/errors/app-error.ts';
 import { appendAuditEvent, type AuditActor } from '../audit/append-audit-event.ts';
 import { hashInvitationToken } from './invitation-token.ts';
-import { inOrganisationScope } from './organisation-scope.ts';
+import { inOrganisationScope } from '../../platform/db/tenant-transaction.ts';
 
 const NOT_FOR_YOU =
   'This invitation is not valid for your account: it may have expired, been used or withdrawn, or been sent to another email address.';

@@ -1,7 +1,7 @@
 import type { Transaction } from '../../platform/db/database.ts';
 import { transactionQuery } from '../../platform/db/query-rows.ts';
 import { appendAuditEvent, type AuditEventInput } from '../audit/append-audit-event.ts';
-import { inOrganisationScope } from '../organisations/organisation-scope.ts';
+import { inOrganisationScope } from '../../platform/db/tenant-transaction.ts';
 
 /**
  * Appends an event to the chain `input.orgId` names (null: the platform chain) from inside a

@@ -10,20 +10,45 @@ import { GRANT_TARGET } from './support-access-context.ts';
  * The organisation's open grant, locked, if it is still active at `now`; null otherwise. A grant
  * whose expiry has passed is closed here ('expired', ended at its expiry time) and the expiry is
  * audited on both chains: expiry is decided by the clock on every request, and recorded by the
- * first request that notices it (no job). Runs in a transaction scoped to `orgId`.
+ * first request that notices it or by the expiry job (expire-lapsed-support-access.ts), whichever
+ * comes first. Runs in a transaction scoped to `orgId`.
  */
 export async function settleSupportAccess(
   transaction: Transaction,
   options: { orgId: string; now: Date; requestId: string },
 ): Promise<SupportAccessGrant | null> {
+  return (await settle(transaction, options)).active;
+}
+
+/**
+ * Settles the organisation's grant like settleSupportAccess, for the expiry job: the id of the
+ * grant whose expiry this call recorded, null when there was none to record (nothing open, still
+ * active, or already recorded by someone else).
+ */
+export async function recordSupportAccessExpiry(
+  transaction: Transaction,
+  options: { orgId: string; now: Date; requestId: string },
+): Promise<string | null> {
+  return (await settle(transaction, options)).expiredGrantId;
+}
+
+/**
+ * The row lock (FOR UPDATE on the open grant, which re-reads `ended_at` after waiting for a
+ * concurrent settlement to commit) is what makes the expiry recorded once: a second settlement
+ * finds no open grant.
+ */
+async function settle(
+  transaction: Transaction,
+  options: { orgId: string; now: Date; requestId: string },
+): Promise<{ active: SupportAccessGrant | null; expiredGrantId: string | null }> {
   const { orgId, now } = options;
   const [open] = await transaction
     .select()
     .from(supportAccessGrants)
     .where(and(eq(supportAccessGrants.orgId, orgId), isNull(supportAccessGrants.endedAt)))
     .for('update');
-  if (!open) return null;
-  if (open.expiresAt > now) return open;
+  if (!open) return { active: null, expiredGrantId: null };
+  if (open.expiresAt > now) return { active: open, expiredGrantId: null };
   await transaction
     .update(supportAccessGrants)
     .set({ endedAt: open.expiresAt, endReason: 'expired' })
@@ -41,7 +66,7 @@ export async function settleSupportAccess(
       occurredAt: now,
     });
   }
-  return null;
+  return { active: null, expiredGrantId: open.id };
 }
 
 /**

@@ -4,11 +4,22 @@
 // time-boxed, revocable grant by an org admin, with every use on both audit chains.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../../../../test/helpers/test-database.ts';
+import { backgroundJobs } from '../../main.ts';
+import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
+import { createJobWorker } from '../../platform/jobs/job-worker.ts';
+import { enqueueDueRecurringJobs } from '../../platform/jobs/recurring-jobs.ts';
 import { verifyAuditChains } from '../audit/verify-audit-chain.ts';
 import {
+  type CallerHeaders,
   type OrganisationsTestServer,
   startOrganisationsTestServer,
 } from '../organisations/organisations.test-support.ts';
+import {
+  expireLapsedSupportAccess,
+  SUPPORT_ACCESS_EXPIRY_JOB_KIND,
+  SUPPORT_ACCESS_EXPIRY_SCHEDULE,
+} from './expire-lapsed-support-access.ts';
+import { recordSupportAccessExpiry } from './settle-support-access.ts';
 
 let server: OrganisationsTestServer;
 
@@ -20,46 +31,20 @@ afterAll(async () => {
   await server?.close();
 });
 
-type Headers = { authorization: string };
-type Body = Record<string, unknown> & { type?: string };
+type Headers = CallerHeaders;
 
 const HOUR = 60 * 60 * 1000;
 const DEAL_CANARY = 'SUPPORT-DEAL-CANARY-4b1e';
 const SECRET_CANARY = 'whsec_SUPPORT-SECRET-CANARY-8d2a';
 
-async function call(method: 'GET' | 'POST' | 'DELETE', url: string, headers: Headers, payload?: object) {
-  const response = await server.vigil.app.inject({
-    method,
-    url,
-    headers: { authorization: headers.authorization },
-    ...(payload ? { payload } : {}),
-  });
-  return { status: response.statusCode, body: response.json() as Body, text: response.body };
-}
-
-async function enableMfa(userId: string) {
-  await server.testDatabase.adminQuery(
-    "INSERT INTO mfa_totp (user_id, secret_sealed, recovery_code_key_sealed, confirmed_at, created_at) VALUES ($1, 'x', 'x', now(), now())",
-    [userId],
-  );
-}
-
-async function platformAdmin() {
-  const admin = await server.createUser({ platformAdmin: true });
-  await enableMfa(admin.id);
-  return {
-    ...admin,
-    headers: await server.signIn(admin.id, { amr: ['pwd', 'otp'] }),
-    /** A fresh session, for after the clock has moved past the access token's lifetime. */
-    signInAgain: () => server.signIn(admin.id, { amr: ['pwd', 'otp'] }),
-  };
-}
+const call: OrganisationsTestServer['call'] = (...request) => server.call(...request);
+const enableMfa = (userId: string) => server.enableMfa(userId);
+const platformAdmin = () => server.createPlatformAdmin();
 
 /** An organisation with a deal, a webhook secret, and an org admin, builder and viewer. */
 async function organisation(name: string) {
   const owner = await server.createUser();
-  const created = await call('POST', '/api/orgs', await server.signIn(owner.id), { name });
-  const orgId = created.body.id as string;
+  const { orgId, ownerHeaders } = await server.createOrganisation(owner, name);
   await server.testDatabase.adminQuery(
     'INSERT INTO deals (org_id, id, name, stage) VALUES ($1, gen_random_uuid(), $2, $3)',
     [orgId, `Deal ${DEAL_CANARY}`, 'proposal'],
@@ -75,7 +60,7 @@ async function organisation(name: string) {
     await server.addMembership({ orgId, userId: person.id, role });
     roles[role] = await server.signIn(person.id, { orgId });
   }
-  return { orgId, owner, admin: await server.signIn(owner.id, { orgId }), ...roles };
+  return { orgId, owner, admin: ownerHeaders, ...roles };
 }
 
 async function events(action: string, grantId: string) {
@@ -83,6 +68,18 @@ async function events(action: string, grantId: string) {
     "SELECT org_id, actor_user_id, outcome FROM audit_events WHERE action = $1 AND metadata->>'grantId' = $2 ORDER BY org_id NULLS FIRST, seq",
     [action, grantId],
   );
+}
+
+/** Waits until a statement on the test database is blocked on a lock (PostgreSQL only). */
+async function waitForLockWaiter() {
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    const [waiting] = await server.testDatabase.adminQuery<{ count: number }>(
+      "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    if ((waiting?.count ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no statement ever waited on a lock');
 }
 
 const supportDeals = (orgId: string) => `/api/admin/organisations/${orgId}/support/deals`;
@@ -186,16 +183,139 @@ describe(`support access (${testDatabaseKind})`, () => {
       );
       expect(report?.firstBroken ?? null).toBeNull();
     }
-    expect(await events('support_access.expired', grantId)).toEqual([
+    const recordedOnce = [
       { org_id: null, actor_user_id: null, outcome: 'success' },
       { org_id: org.orgId, actor_user_id: null, outcome: 'success' },
-    ]);
+    ];
+    expect(await events('support_access.expired', grantId)).toEqual(recordedOnce);
+    // The expiry job finds it already recorded.
+    await expireLapsedSupportAccess({ database: server.vigil.database, clock: server.clock });
+    expect(await events('support_access.expired', grantId)).toEqual(recordedOnce);
     const [row] = await server.testDatabase.adminQuery<{ end_reason: string; ended_at: Date }>(
       'SELECT end_reason, ended_at FROM support_access_grants WHERE id = $1',
       [grantId],
     );
     expect(row?.end_reason).toBe('expired');
     expect(new Date(row?.ended_at as Date).toISOString()).toBe(granted.body.expiresAt);
+  });
+
+  it('records a lapsed grant’s expiry from the recurring job, before anyone touches the grant', async () => {
+    const lapsing = await organisation('Wayne Enterprises');
+    const lasting = await organisation('Stark Industries');
+    const lapsingGrant = await call('POST', `/api/orgs/${lapsing.orgId}/support-access`, lapsing.admin, {
+      durationHours: 1,
+      reason: 'Quarter-end check',
+    });
+    const lastingGrant = await call('POST', `/api/orgs/${lasting.orgId}/support-access`, lasting.admin, {
+      durationHours: 3,
+      reason: 'Longer look',
+    });
+    // The job as the worker runs it: registered with the other background jobs, enqueued by the
+    // recurring schedule, claimed and run by a worker.
+    const { database, config, logger, identity } = server.vigil;
+    const jobs = backgroundJobs({
+      config,
+      database,
+      masterKey: Buffer.alloc(32),
+      clock: server.clock,
+      logger,
+      identity,
+    });
+    expect(jobs.schedules).toContainEqual(SUPPORT_ACCESS_EXPIRY_SCHEDULE);
+    const handler = jobs.handlers[SUPPORT_ACCESS_EXPIRY_JOB_KIND];
+    if (!handler) throw new Error('the expiry job has no handler');
+    const worker = createJobWorker({
+      database,
+      clock: server.clock,
+      log: logger,
+      handlers: { [SUPPORT_ACCESS_EXPIRY_JOB_KIND]: handler },
+    });
+    const runScheduledJob = async () => {
+      await enqueueDueRecurringJobs({ database, clock: server.clock, schedules: [SUPPORT_ACCESS_EXPIRY_SCHEDULE] });
+      return worker.runOnce();
+    };
+
+    server.clock.advance(HOUR - 1);
+    expect(await runScheduledJob()).toBe(1);
+    expect(await events('support_access.expired', lapsingGrant.body.id as string)).toEqual([]);
+    server.clock.advance(SUPPORT_ACCESS_EXPIRY_SCHEDULE.everyMs);
+    expect(await runScheduledJob()).toBe(1);
+    const recordedOnce = [
+      { org_id: null, actor_user_id: null, outcome: 'success' },
+      { org_id: lapsing.orgId, actor_user_id: null, outcome: 'success' },
+    ];
+    expect(await events('support_access.expired', lapsingGrant.body.id as string)).toEqual(recordedOnce);
+    expect(await events('support_access.expired', lastingGrant.body.id as string)).toEqual([]);
+    const [row] = await server.testDatabase.adminQuery<{ end_reason: string; ended_at: Date }>(
+      'SELECT end_reason, ended_at FROM support_access_grants WHERE id = $1',
+      [lapsingGrant.body.id],
+    );
+    expect(row?.end_reason).toBe('expired');
+    expect(new Date(row?.ended_at as Date).toISOString()).toBe(lapsingGrant.body.expiresAt);
+
+    // Running again, and the request path afterwards, add nothing.
+    expect((await expireLapsedSupportAccess({ database, clock: server.clock })).expired).toBe(0);
+    const adminLater = await server.signIn(lapsing.owner.id, { orgId: lapsing.orgId });
+    expect((await call('GET', `/api/orgs/${lapsing.orgId}/support-access`, adminLater)).body).toEqual({ active: null });
+    const staff = await platformAdmin();
+    expect((await call('GET', supportDeals(lapsing.orgId), staff.headers)).status).toBe(403);
+    expect(await events('support_access.expired', lapsingGrant.body.id as string)).toEqual(recordedOnce);
+    for (const orgId of [lapsing.orgId, null]) {
+      const [report] = await verifyAuditChains(
+        <Row>(text: string, params?: unknown[]) => server.testDatabase.adminQuery<Row>(text, params),
+        { orgId },
+      );
+      expect(report?.firstBroken ?? null).toBeNull();
+    }
+  });
+
+  it('records the expiry once when runs of the job race each other', async () => {
+    const org = await organisation('Tyrell Corporation');
+    const granted = await call('POST', `/api/orgs/${org.orgId}/support-access`, org.admin, {
+      durationHours: 1,
+      reason: 'Replicant audit',
+    });
+    const grantId = granted.body.id as string;
+    server.clock.advance(HOUR);
+    const { database } = server.vigil;
+    const now = server.clock.now();
+    const [others] = await server.testDatabase.adminQuery<{ count: number }>(
+      'SELECT count(*)::int AS count FROM support_access_grants WHERE ended_at IS NULL AND expires_at <= $1 AND id <> $2',
+      [now.toISOString(), grantId],
+    );
+
+    // One run holds the lapsed grant (settled, not yet committed) while a second run starts; on
+    // PostgreSQL the second is seen waiting on the grant's row lock before the first commits.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let settled!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    const first = withTenantTransaction(
+      database,
+      { orgId: org.orgId, userId: null, requestId: 'first-run' },
+      async (transaction) => {
+        const expired = await recordSupportAccessExpiry(transaction, { orgId: org.orgId, now, requestId: 'first-run' });
+        settled();
+        await released;
+        return expired;
+      },
+    );
+    await holding;
+    const second = expireLapsedSupportAccess({ database, clock: server.clock });
+    if (testDatabaseKind === 'postgres') await waitForLockWaiter();
+    release();
+    const [firstExpired, secondRun] = await Promise.all([first, second]);
+    expect(firstExpired).toBe(grantId);
+    expect(await events('support_access.expired', grantId)).toEqual([
+      { org_id: null, actor_user_id: null, outcome: 'success' },
+      { org_id: org.orgId, actor_user_id: null, outcome: 'success' },
+    ]);
+    // The second run recorded the other lapsed grants (earlier tests'), if any, but not this one.
+    expect(secondRun.expired).toBe(others?.count);
   });
 
   it('stops at once when revoked, on both chains; revoking again changes nothing', async () => {

@@ -1,4 +1,4 @@
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { type ExtractTablesWithRelations, type SQL, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { schema } from './schema.ts';
 
@@ -15,6 +15,14 @@ export function settingNames(settings: TransactionSettings): (keyof TransactionS
   const names = Object.keys(settings) as (keyof TransactionSettings)[];
   for (const name of names) if (!/^app\.[a-z_]+$/.test(name)) throw new Error(`invalid setting name ${name}`);
   return names;
+}
+
+/**
+ * `set_config(name, value, true)` for each setting, as parameterised SQL fragments (the values
+ * are bound, never spliced), for a statement inside an open transaction.
+ */
+export function settingAssignments(settings: TransactionSettings): SQL[] {
+  return settingNames(settings).map((name) => sql`set_config(${name}, ${settings[name] ?? ''}, true)`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { sql } from 'drizzle-orm';
-import { type Database, type MigrationConnection, type Orm, settingNames } from './database.ts';
+import { type Database, type MigrationConnection, type Orm, settingAssignments } from './database.ts';
 import { schema } from './schema.ts';
 
 /**
@@ -67,7 +67,7 @@ export async function openPglite(options: {
       // In-process: a round trip costs no network, so drizzle's transaction plus one statement.
       transactionWith: (settings, work) =>
         orm.transaction(async (transaction) => {
-          const assignments = settingNames(settings).map((name) => sql`set_config(${name}, ${settings[name]}, true)`);
+          const assignments = settingAssignments(settings);
           if (assignments.length > 0) await transaction.execute(sql`SELECT ${sql.join(assignments, sql`, `)}`);
           return work(transaction);
         }),

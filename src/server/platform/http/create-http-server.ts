@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import type { Config } from '../../config.ts';
 import { authorize } from '../authz/authorize.ts';
 import type { Authenticator } from '../authz/caller.ts';
@@ -46,7 +47,7 @@ export type HttpServerDependencies = {
 export type AuditRecord = {
   orgId: string | null;
   actor: RouteAuditActor;
-  action: string;
+  action: AuditAction;
   outcome: 'success' | 'denied' | 'failure';
   target: { type: string; id: string } | null;
   metadata: Record<string, unknown>;

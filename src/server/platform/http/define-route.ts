@@ -1,3 +1,4 @@
+import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { RoutePermission } from '../authz/authorize.ts';
@@ -13,7 +14,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  */
 export type RouteAudit =
   | {
-      action: string;
+      action: AuditAction;
       /** Also record refused attempts (401/403/404) and failures, not only successes. */
       sensitive?: boolean;
     }

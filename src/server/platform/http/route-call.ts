@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import type { Caller } from '../authz/caller.ts';
 import type { Clock } from '../clock.ts';
 import type { Database, Transaction } from '../db/database.ts';
@@ -38,7 +39,7 @@ export class RouteCall implements RouteContext<unknown, unknown, unknown> {
   constructor(
     private readonly dependencies: RouteCallDependencies,
     /** The route's audit action, or null when it opted out. */
-    private readonly auditAction: string | null,
+    private readonly auditAction: AuditAction | null,
     readonly request: FastifyRequest,
     readonly reply: FastifyReply,
     private readonly url: string,
@@ -74,7 +75,7 @@ export class RouteCall implements RouteContext<unknown, unknown, unknown> {
     return {
       orgId,
       actor: this.currentActor(),
-      action: this.auditAction as string,
+      action: this.auditAction as AuditAction,
       outcome,
       target: this.auditTarget,
       metadata: this.auditMetadata,

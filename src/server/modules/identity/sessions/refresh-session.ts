@@ -1,8 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Transaction } from '../../../platform/db/database.ts';
 import { transactionQuery } from '../../../platform/db/query-rows.ts';
 import { newId } from '../../../platform/db/ids.ts';
-import { withPlatformTransaction } from '../../../platform/db/tenant-transaction.ts';
+import { actAsUserInTransaction, withPlatformTransaction } from '../../../platform/db/tenant-transaction.ts';
 import { appendAuditEvent } from '../../audit/append-audit-event.ts';
 import { issueAccessToken, refreshTokenExpiry } from './issue-access-token.ts';
 import { createOpaqueToken, hashOpaqueToken, opaqueTokensEqual } from './opaque-token.ts';
@@ -227,7 +227,7 @@ async function revokeForReuse(
     .where(eq(sessions.id, session.id));
   // No live token may stay recoverable for a session that is over.
   await transaction.update(refreshTokens).set({ successorToken: null }).where(eq(refreshTokens.sessionId, session.id));
-  await transaction.execute(sql`SELECT set_config('app.user_id', ${session.userId}, true)`);
+  await actAsUserInTransaction(transaction, session.userId);
   await appendAuditEvent(transactionQuery(transaction), {
     orgId: null,
     actor: { userId: session.userId, role: null, ip: input.ip, userAgent: input.userAgent },

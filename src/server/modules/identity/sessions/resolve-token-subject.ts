@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { OrganisationRole } from '../../../../contracts/permissions.ts';
 import type { Transaction } from '../../../platform/db/database.ts';
-import { queryRows } from '../../../platform/db/query-rows.ts';
+import { actAsUserInTransaction } from '../../../platform/db/tenant-transaction.ts';
 import { memberships, users } from '../../../platform/db/schema.ts';
 import type { AuthenticationMethod } from '../identity-types.ts';
 
@@ -24,7 +24,7 @@ export async function resolveTokenSubject(
   options: { userId: string; orgId: string | null; amr: readonly AuthenticationMethod[] },
 ): Promise<TokenSubject | null> {
   // Memberships are visible to the member only (RLS reads app.user_id).
-  await queryRows(transaction, sql`SELECT set_config('app.user_id', ${options.userId}, true)`);
+  await actAsUserInTransaction(transaction, options.userId);
   // The user and their first (or named) membership in one statement: refresh and sign-in both run
   // this inside their transaction, and every round trip there is time the row locks are held.
   const membership = transaction

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogCapture } from '../../../../../test/helpers/test-vigil.ts';
 import { testDatabaseKind } from '../../../../../test/helpers/test-database.ts';
 import { createVigil, type Vigil } from '../../../main.ts';
+import type { OrganisationRole } from '../../../../contracts/permissions.ts';
 import type { Database } from '../../../platform/db/database.ts';
 import { openDatabase } from '../../../platform/db/open-database.ts';
 import type { SessionTokens } from './session-cookies.ts';
@@ -42,6 +43,24 @@ describe.skipIf(testDatabaseKind !== 'postgres')('revocation across replicas on 
     });
     expect(response.statusCode, response.body).toBe(200);
     return response.json() as SessionTokens;
+  }
+
+  /**
+   * A member of a new organisation, signed in on A, and their deals request on B: B caches the
+   * member's state on their first request there, so a later change must reach B by notification.
+   */
+  async function memberSignedInOnA(role: OrganisationRole) {
+    const userId = await replicaA.createUser();
+    const orgId = await replicaA.createOrganisation();
+    await replicaA.addMembership({ orgId, userId, role });
+    const tokens = await signInOnA(userId, orgId);
+    const dealsOnB = () =>
+      replicaB.app.inject({
+        method: 'GET',
+        url: `/api/orgs/${orgId}/deals`,
+        headers: { authorization: `Bearer ${tokens.accessToken}` },
+      });
+    return { userId, orgId, dealsOnB };
   }
 
   const sessionsOnB = (accessToken: string) =>
@@ -81,16 +100,7 @@ describe.skipIf(testDatabaseKind !== 'postgres')('revocation across replicas on 
   });
 
   it('a role change committed on A reaches B’s next request after the notification', async () => {
-    const userId = await replicaA.createUser();
-    const orgId = await replicaA.createOrganisation();
-    await replicaA.addMembership({ orgId, userId, role: 'org_admin' });
-    const tokens = await signInOnA(userId, orgId);
-    const deals = () =>
-      replicaB.app.inject({
-        method: 'GET',
-        url: `/api/orgs/${orgId}/deals`,
-        headers: { authorization: `Bearer ${tokens.accessToken}` },
-      });
+    const { userId, orgId, dealsOnB: deals } = await memberSignedInOnA('org_admin');
     expect((await deals()).statusCode).toBe(200);
     const notifiedOnB = replicaB.identity.sessions.nextChange(userId);
     await replicaA.testDatabase.adminQuery('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [
@@ -103,16 +113,7 @@ describe.skipIf(testDatabaseKind !== 'postgres')('revocation across replicas on 
   });
 
   it('an organisation suspended on A is closed on B as soon as the notification arrives, and reopened', async () => {
-    const userId = await replicaA.createUser();
-    const orgId = await replicaA.createOrganisation();
-    await replicaA.addMembership({ orgId, userId, role: 'viewer' });
-    const tokens = await signInOnA(userId, orgId);
-    const deals = () =>
-      replicaB.app.inject({
-        method: 'GET',
-        url: `/api/orgs/${orgId}/deals`,
-        headers: { authorization: `Bearer ${tokens.accessToken}` },
-      });
+    const { orgId, dealsOnB: deals } = await memberSignedInOnA('viewer');
     // B has the member's state cached; the test clock stands still, so only a notification
     // (migration 0011) can make B read it again.
     expect((await deals()).statusCode).toBe(200);
