@@ -38,6 +38,11 @@ import type { AnyRouteDefinition } from './platform/http/define-route.ts';
 import { createHttpsRedirectServer, readTlsFiles } from './platform/http/tls.ts';
 import { loadStaticFiles, type StaticFile } from './platform/http/static-files.ts';
 import type { JobHandlers } from './platform/jobs/job-worker.ts';
+import {
+  createJobPurgeJobHandler,
+  JOB_PURGE_JOB_KIND,
+  JOB_PURGE_SCHEDULE,
+} from './platform/jobs/purge-finished-jobs.ts';
 import { type RecurringJob, startRecurringJobs } from './platform/jobs/recurring-jobs.ts';
 import {
   BACKUP_SCHEDULED_JOB_KIND,
@@ -122,6 +127,7 @@ export function backgroundJobs(dependencies: {
         log: dependencies.logger,
       }),
       [WEBHOOK_PURGE_JOB_KIND]: createWebhookPurgeJobHandler(dependencies),
+      [JOB_PURGE_JOB_KIND]: createJobPurgeJobHandler(dependencies),
       [SUPPORT_ACCESS_EXPIRY_JOB_KIND]: createSupportAccessExpiryJobHandler({
         ...dependencies,
         log: dependencies.logger,
@@ -134,6 +140,7 @@ export function backgroundJobs(dependencies: {
       SESSION_MAINTENANCE_SCHEDULE,
       WEBHOOK_PURGE_SCHEDULE,
       SUPPORT_ACCESS_EXPIRY_SCHEDULE,
+      JOB_PURGE_SCHEDULE,
     ],
   };
 }

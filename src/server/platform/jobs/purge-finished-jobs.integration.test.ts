@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../../../test/helpers/test-database.ts';
+import { startTestVigil } from '../../../../test/helpers/test-vigil.ts';
+import { backgroundJobs } from '../../main.ts';
+import { createControlledClock } from '../clock.ts';
+import { newId } from '../db/ids.ts';
+import { FINISHED_JOB_RETENTION_MS, JOB_PURGE_SCHEDULE, purgeFinishedJobs } from './purge-finished-jobs.ts';
+
+let testDatabase: TestDatabase;
+
+beforeAll(async () => {
+  testDatabase = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await testDatabase?.close();
+});
+
+const DAY = 86_400_000;
+
+describe(`finished-job purge (${testDatabaseKind})`, () => {
+  it('deletes jobs finished more than 30 days ago, in batches, and never an unfinished one', async () => {
+    const clock = createControlledClock(new Date('2026-06-01T12:00:00Z'));
+    const now = clock.now().getTime();
+    const ago = (ms: number) => new Date(now - ms).toISOString();
+    const jobs = [
+      { name: 'succeeded 31 days ago', state: 'succeeded', finishedAt: ago(31 * DAY), purged: true },
+      { name: 'failed 40 days ago', state: 'failed', finishedAt: ago(40 * DAY), purged: true },
+      { name: 'succeeded 45 days ago', state: 'succeeded', finishedAt: ago(45 * DAY), purged: true },
+      {
+        name: 'succeeded just inside the window',
+        state: 'succeeded',
+        finishedAt: ago(FINISHED_JOB_RETENTION_MS - 1000),
+        purged: false,
+      },
+      { name: 'failed yesterday', state: 'failed', finishedAt: ago(DAY), purged: false },
+      { name: 'queued since 60 days', state: 'queued', finishedAt: null, purged: false },
+      { name: 'running since 60 days', state: 'running', finishedAt: null, purged: false },
+    ].map((job) => ({ ...job, id: newId() }));
+    for (const job of jobs) {
+      await testDatabase.database.query(
+        `INSERT INTO jobs (id, kind, payload, state, run_at, created_at, finished_at, idempotency_key)
+         VALUES ($1, 'test.purge', '{}'::jsonb, $2, $3::timestamptz, $3::timestamptz, $4::timestamptz, $5)`,
+        [job.id, job.state, ago(60 * DAY), job.finishedAt, job.name],
+      );
+    }
+
+    // A batch of 2 for 3 old rows: the purge must loop until a batch comes back short.
+    expect(await purgeFinishedJobs({ database: testDatabase.database, clock, batchSize: 2 })).toEqual({ deleted: 3 });
+    const left = await testDatabase.database.query<{ idempotency_key: string }>(
+      "SELECT idempotency_key FROM jobs WHERE kind = 'test.purge' ORDER BY idempotency_key",
+    );
+    expect(left.map((row) => row.idempotency_key)).toEqual(
+      jobs
+        .filter((job) => !job.purged)
+        .map((job) => job.name)
+        .sort(),
+    );
+    expect(await purgeFinishedJobs({ database: testDatabase.database, clock })).toEqual({ deleted: 0 });
+
+    // Time passes: yesterday's failure falls out of the window too.
+    clock.advance(30 * DAY);
+    expect(await purgeFinishedJobs({ database: testDatabase.database, clock })).toEqual({ deleted: 2 });
+  });
+
+  it('is scheduled with the other recurring jobs, and every recurring job has a handler', async () => {
+    const server = await startTestVigil();
+    try {
+      const { database, config, logger, identity } = server.vigil;
+      const jobs = backgroundJobs({
+        config,
+        database,
+        masterKey: Buffer.alloc(32),
+        clock: server.clock,
+        logger,
+        identity,
+      });
+      expect(jobs.schedules).toContainEqual(JOB_PURGE_SCHEDULE);
+      for (const schedule of jobs.schedules) expect(jobs.handlers[schedule.kind], schedule.kind).toBeTypeOf('function');
+    } finally {
+      await server.close();
+    }
+  });
+});
