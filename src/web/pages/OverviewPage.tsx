@@ -149,24 +149,24 @@ const roadmap: {
     icon: <UsersIcon />,
     title: 'Organisations & roles',
     description: 'Isolated workspaces per organisation, with roles that decide who can see and change what.',
-    stage: 'In progress',
+    stage: 'Available',
+  },
+  {
+    icon: <SignatureIcon />,
+    title: 'Signed webhooks',
+    description: 'Send Vigil’s events to your own systems, each delivery signed so you can verify it came from Vigil.',
+    stage: 'Available',
   },
   {
     icon: <PlugIcon />,
     title: 'Integrations',
     description: 'Connect your CRM, calendar and Slack so Vigil can read the signals around each deal.',
-    stage: 'In progress',
+    stage: 'Planned',
   },
   {
     icon: <GaugeIcon />,
     title: 'Deal risk scores',
     description: 'A risk score on every open deal, with the signals that moved it, so nothing slips quietly.',
-    stage: 'Planned',
-  },
-  {
-    icon: <SignatureIcon />,
-    title: 'Signed webhooks',
-    description: 'Push risk changes to your own systems, each delivery signed so you can verify it came from Vigil.',
     stage: 'Planned',
   },
 ];
@@ -322,9 +322,9 @@ function AnonymousIntro() {
       <div className="callout" data-testid="overview-callout">
         <div className="callout-title">Early access</div>
         <p>
-          You’re looking at the foundation of Vigil. The platform is running — its health and API are below — accounts
-          and sign-in are live, and organisations and integrations are being built now. Nothing on these pages is sample
-          data.
+          Accounts, organisations with their roles and audit log, and signed webhooks are live; the platform’s health
+          and API are below. Integrations with your CRM, calendar and Slack, and the deal risk scores they feed, come
+          next. Nothing on these pages is sample data.
         </p>
       </div>
     </>
