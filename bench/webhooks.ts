@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/server/config.ts';
 import { createWebhooks } from '../src/server/modules/webhooks/create-webhooks.ts';
-import { enqueueWebhookEvent } from '../src/server/modules/webhooks/enqueue-webhook-event.ts';
+import { enqueueWebhookEvents } from '../src/server/modules/webhooks/enqueue-webhook-event.ts';
 import { createKeyring } from '../src/server/platform/crypto/keyring.ts';
 import { systemClock } from '../src/server/platform/clock.ts';
 import { newId } from '../src/server/platform/db/ids.ts';
@@ -173,18 +173,15 @@ for (let index = 0; index < endpointCount; index += 1) {
 async function emit(count: number, batch = 200): Promise<Map<string, number>> {
   const committed = new Map<string, number>();
   for (let done = 0; done < count; done += batch) {
-    const ids: string[] = [];
-    await withTenantTransaction(database, { orgId, userId: null, requestId: 'bench' }, async (transaction) => {
-      for (let index = done; index < Math.min(count, done + batch); index += 1) {
-        const { messageId } = await enqueueWebhookEvent(
-          { transaction, clock: systemClock },
-          { orgId, type: 'deal.created', data: { deal } },
-        );
-        ids.push(messageId);
-      }
-    });
+    const size = Math.min(batch, count - done);
+    const queued = await withTenantTransaction(database, { orgId, userId: null, requestId: 'bench' }, (transaction) =>
+      enqueueWebhookEvents(
+        { transaction, clock: systemClock },
+        { orgId, events: Array.from({ length: size }, () => ({ type: 'deal.created' as const, data: { deal } })) },
+      ),
+    );
     const at = performance.now();
-    for (const id of ids) committed.set(id, at);
+    for (const { messageId } of queued) committed.set(messageId, at);
   }
   return committed;
 }
