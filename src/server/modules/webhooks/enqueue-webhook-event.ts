@@ -3,8 +3,9 @@ import { type WebhookEventData, type WebhookEventType, webhookEventCatalogue } f
 import type { Clock } from '../../platform/clock.ts';
 import type { Transaction } from '../../platform/db/database.ts';
 import { newId } from '../../platform/db/ids.ts';
+import { transactionQuery } from '../../platform/db/query-rows.ts';
 import { enqueueJobs } from '../../platform/jobs/enqueue-job.ts';
-import { webhookDeliveries, webhookEndpoints, webhookMessages } from './webhook-tables.ts';
+import { webhookEndpoints } from './webhook-tables.ts';
 
 export const WEBHOOK_DELIVERY_JOB_KIND = 'webhook.deliver';
 
@@ -53,8 +54,19 @@ export type WebhookEventInput = {
   [T in WebhookEventType]: { type: T; data: WebhookEventData<T>; onlyEndpointId?: string };
 }[WebhookEventType];
 
-/** Rows per multi-row INSERT: far below the protocol's 65,535 parameters. */
-const ROWS_PER_STATEMENT = 1000;
+// The outbox rows of a batch, each table in one statement with the rows as one JSON parameter:
+// no parameter limit, and no per-value statement building (as in platform/jobs/enqueue-job.ts).
+const INSERT_MESSAGES_SQL = `
+INSERT INTO webhook_messages (org_id, id, event_type, body, created_at)
+SELECT $1::uuid, m.id, m.event_type, m.body, $2::timestamptz
+  FROM jsonb_to_recordset($3::jsonb) AS m(id uuid, event_type text, body text)`;
+
+const INSERT_DELIVERIES_SQL = `
+INSERT INTO webhook_deliveries
+       (org_id, id, endpoint_id, message_id, event_type, state, next_attempt_at, created_at, updated_at)
+SELECT $1::uuid, d.id, d.endpoint_id, d.message_id, d.event_type, 'pending', $2::timestamptz, $2::timestamptz,
+       $2::timestamptz
+  FROM jsonb_to_recordset($3::jsonb) AS d(id uuid, endpoint_id uuid, message_id uuid, event_type text)`;
 
 /**
  * Records an event in the outbox. Call it inside the transaction of the change that caused the
@@ -73,9 +85,8 @@ export async function enqueueWebhookEvent<T extends WebhookEventType>(
 
 /**
  * enqueueWebhookEvent for many events of one organisation in the caller's transaction, set-based:
- * one read of the organisation's active endpoints and one multi-row insert each for the
- * messages, the deliveries and their first attempt jobs (per thousand rows), whatever the number
- * of events and endpoints. Returns each event's message and delivery ids, in the order given.
+ * one read of the organisation's active endpoints and one insert each for the messages, the
+ * deliveries and their first attempt jobs, whatever the number of events and endpoints. Returns each event's message and delivery ids, in the order given.
  */
 export async function enqueueWebhookEvents(
   context: { transaction: Transaction; clock: Clock },
@@ -89,10 +100,10 @@ export async function enqueueWebhookEvents(
     const definition = webhookEventCatalogue[event.type];
     const data = definition.data.parse(event.data);
     const body = JSON.stringify({ type: event.type, version: definition.version, timestamp: now.toISOString(), data });
-    return { orgId, id: newId(), eventType: event.type, body, createdAt: now };
+    return { id: newId(), event_type: event.type, body };
   });
-  for (let start = 0; start < messages.length; start += ROWS_PER_STATEMENT)
-    await transaction.insert(webhookMessages).values(messages.slice(start, start + ROWS_PER_STATEMENT));
+  const query = transactionQuery(transaction);
+  await query(INSERT_MESSAGES_SQL, [orgId, now.toISOString(), JSON.stringify(messages)]);
 
   // Organisations have a handful of endpoints: read the active ones once, match in memory.
   const endpoints = await transaction
@@ -100,7 +111,7 @@ export async function enqueueWebhookEvents(
     .from(webhookEndpoints)
     .where(and(eq(webhookEndpoints.orgId, orgId), eq(webhookEndpoints.status, 'active')))
     .orderBy(webhookEndpoints.id);
-  const deliveries: (typeof webhookDeliveries.$inferInsert & { id: string })[] = [];
+  const deliveries: { id: string; endpoint_id: string; message_id: string; event_type: string }[] = [];
   const queued = events.map((event, index) => {
     const message = messages[index] as (typeof messages)[number];
     const deliveryIds: string[] = [];
@@ -112,22 +123,11 @@ export async function enqueueWebhookEvents(
       if (!subscribed) continue;
       const id = newId();
       deliveryIds.push(id);
-      deliveries.push({
-        orgId,
-        id,
-        endpointId: endpoint.id,
-        messageId: message.id,
-        eventType: event.type,
-        state: 'pending',
-        nextAttemptAt: now,
-        createdAt: now,
-        updatedAt: now,
-      });
+      deliveries.push({ id, endpoint_id: endpoint.id, message_id: message.id, event_type: event.type });
     }
     return { messageId: message.id, deliveryIds };
   });
-  for (let start = 0; start < deliveries.length; start += ROWS_PER_STATEMENT)
-    await transaction.insert(webhookDeliveries).values(deliveries.slice(start, start + ROWS_PER_STATEMENT));
+  if (deliveries.length > 0) await query(INSERT_DELIVERIES_SQL, [orgId, now.toISOString(), JSON.stringify(deliveries)]);
   await enqueueDeliveryAttempts(
     context,
     deliveries.map((delivery) => ({
