@@ -15,9 +15,9 @@ import type { Job } from '../db/schema.ts';
  * - `expired`: running jobs whose lease expired (jobs_leased) — crash recovery: a worker that
  *   died mid-job stops extending its lease and another worker picks the job up again. Delivery
  *   is therefore at-least-once and every handler must be idempotent.
- * - Each branch locks at most `limit` rows per kind; of those, the `limit` oldest are claimed and
- *   the others are unlocked when the statement commits (with one kind, as the webhook lanes
- *   claim, nothing is locked without being claimed).
+ * - `due` locks at most `limit` rows per kind and `expired` at most `limit`; of those, the
+ *   `limit` oldest are claimed and the others are unlocked when the statement commits (with one
+ *   kind, as the webhook lanes claim, and no expired lease, every locked row is claimed).
  * - The candidates are MATERIALIZED CTEs rather than `id IN (subquery)`: a subquery may be
  *   re-evaluated during the update (rescans, EvalPlanQual rechecks), and with SKIP LOCKED a
  *   second evaluation can return different rows, claiming more than the LIMIT.
