@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/server/config.ts';
 import { createWebhooks } from '../src/server/modules/webhooks/create-webhooks.ts';
-import { enqueueWebhookEvent } from '../src/server/modules/webhooks/enqueue-webhook-event.ts';
+import { enqueueWebhookEvents } from '../src/server/modules/webhooks/enqueue-webhook-event.ts';
 import { createKeyring } from '../src/server/platform/crypto/keyring.ts';
 import { systemClock } from '../src/server/platform/clock.ts';
 import { newId } from '../src/server/platform/db/ids.ts';
@@ -173,21 +173,71 @@ for (let index = 0; index < endpointCount; index += 1) {
 async function emit(count: number, batch = 200): Promise<Map<string, number>> {
   const committed = new Map<string, number>();
   for (let done = 0; done < count; done += batch) {
-    const ids: string[] = [];
-    await withTenantTransaction(database, { orgId, userId: null, requestId: 'bench' }, async (transaction) => {
-      for (let index = done; index < Math.min(count, done + batch); index += 1) {
-        const { messageId } = await enqueueWebhookEvent(
-          { transaction, clock: systemClock },
-          { orgId, type: 'deal.created', data: { deal } },
-        );
-        ids.push(messageId);
-      }
-    });
+    const size = Math.min(batch, count - done);
+    const queued = await withTenantTransaction(database, { orgId, userId: null, requestId: 'bench' }, (transaction) =>
+      enqueueWebhookEvents(
+        { transaction, clock: systemClock },
+        { orgId, events: Array.from({ length: size }, () => ({ type: 'deal.created' as const, data: { deal } })) },
+      ),
+    );
     const at = performance.now();
-    for (const id of ids) committed.set(id, at);
+    for (const { messageId } of queued) committed.set(messageId, at);
   }
   return committed;
 }
+
+/**
+ * The enqueue baseline: the same rows (`count` messages, deliveries and first-attempt jobs to one
+ * endpoint) written by one INSERT … SELECT per table on the server — no client, no per-event
+ * work — in a transaction rolled back afterwards. Run after the drain, so its dead rows cannot
+ * slow the claims measured there.
+ */
+async function serverSideInsertRate(count: number, endpointId: string): Promise<number> {
+  const owner = await testDatabase.ownerConnection();
+  const body = JSON.stringify({
+    type: 'deal.created',
+    version: 1,
+    timestamp: new Date().toISOString(),
+    data: { deal },
+  });
+  const started = performance.now();
+  await owner
+    .inTransaction(async (query) => {
+      await query(
+        `CREATE TEMP TABLE bench_events ON COMMIT DROP AS
+           SELECT gen_random_uuid() AS message_id, gen_random_uuid() AS delivery_id, gen_random_uuid() AS job_id,
+                  now() AS at
+             FROM generate_series(1, $1::int)`,
+        [count],
+      );
+      await query(
+        `INSERT INTO webhook_messages (org_id, id, event_type, body, created_at)
+         SELECT $1, message_id, 'deal.created', $2, at FROM bench_events`,
+        [orgId, body],
+      );
+      await query(
+        `INSERT INTO webhook_deliveries (org_id, id, endpoint_id, message_id, event_type, state, next_attempt_at, created_at, updated_at)
+         SELECT $1, delivery_id, $2, message_id, 'deal.created', 'pending', at, at, at FROM bench_events`,
+        [orgId, endpointId],
+      );
+      await query(
+        `INSERT INTO jobs (id, kind, org_id, payload, state, run_at, max_attempts, idempotency_key, created_at)
+         SELECT job_id, 'webhook.deliver', $1::uuid,
+                jsonb_build_object('orgId', $2::text, 'deliveryId', delivery_id::text, 'trigger', 'scheduled', 'scheduledAttempt', 1),
+                'queued', at, 5, delivery_id::text || '#1', at
+           FROM bench_events`,
+        [orgId, orgId],
+      );
+      throw new RollBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
+  const seconds = (performance.now() - started) / 1000;
+  await owner.close();
+  return count / seconds;
+}
+class RollBack extends Error {}
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const started = performance.now();
@@ -267,6 +317,11 @@ try {
   await webhooksForQueue.close();
   global.gc?.();
   const end = process.memoryUsage();
+  phase(`drained ${drained} at ${drainRate.toFixed(0)} del/s`);
+  const [activeEndpoint] = await testDatabase.adminQuery<{ id: string }>(
+    "SELECT id FROM webhook_endpoints WHERE status = 'active'",
+  );
+  const baselineInsertRate = await serverSideInsertRate(queueSize, activeEndpoint?.id as string);
 
   console.log(
     `webhooks bench on ${database.kind}: ${endpointCount} endpoints, ${messages} messages (${deliveries} deliveries), ${concurrency} lanes`,
@@ -281,8 +336,14 @@ try {
   console.log(
     `commit→delivery at ${steadyRate}/s (${latencies.length} events): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
   );
+  const queueRate = queueSize / queueSeconds;
   console.log(
-    `backlog of ${queueSize} queued in ${queueSeconds.toFixed(1)} s, ${drained} drained at ${drainRate.toFixed(0)} del/s` +
+    `backlog of ${queueSize} events queued (1,000 per transaction) ${queueRate.toFixed(0).padStart(8)} ev/s    ` +
+      `${(queueRate / baselineInsertRate).toFixed(3)} of the same rows by server-side INSERT … SELECT (${baselineInsertRate.toFixed(0)} rows/s)`,
+  );
+  console.log(
+    `backlog drain (${drained} delivered)           ${drainRate.toFixed(0).padStart(8)} del/s   ${(drainRate / rawRate).toFixed(3)}` +
+      ` (${(drainRate / vigilRate).toFixed(2)} of the delivery rate above, with ${deliveries} queued)` +
       (global.gc ? '' : ' (run with --expose-gc for settled before/queued/end figures)'),
   );
   console.log(

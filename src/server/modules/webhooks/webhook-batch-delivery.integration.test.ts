@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../../../../test/helpers/test-database.ts';
 import { newId } from '../../platform/db/ids.ts';
 import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
-import { enqueueWebhookEvent } from './enqueue-webhook-event.ts';
+import { enqueueWebhookEvents } from './enqueue-webhook-event.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './test-doubles/webhook-receiver.ts';
 import { startWebhookTestServer, type WebhookTestServer } from './test-doubles/webhook-test-setup.ts';
 
@@ -45,27 +45,89 @@ async function createEndpoint(): Promise<{ id: string; secret: string }> {
 }
 
 async function emit(count: number): Promise<string[]> {
-  return withTenantTransaction(
+  const queued = await withTenantTransaction(
     t.server.testDatabase.database,
     { orgId: t.orgId, userId: null, requestId: 'emit' },
-    async (transaction) => {
-      const ids: string[] = [];
-      for (let index = 0; index < count; index += 1) {
-        const { messageId } = await enqueueWebhookEvent(
-          { transaction, clock: t.server.clock },
-          { orgId: t.orgId, type: 'deal.created', data: { deal } },
-        );
-        ids.push(messageId);
-      }
-      return ids;
-    },
+    (transaction) =>
+      enqueueWebhookEvents(
+        { transaction, clock: t.server.clock },
+        {
+          orgId: t.orgId,
+          events: Array.from({ length: count }, () => ({ type: 'deal.created' as const, data: { deal } })),
+        },
+      ),
   );
+  return queued.map(({ messageId }) => messageId);
 }
 
 const receivedIds = (from: number) =>
   receiver.received.slice(from).map((request) => request.headers['webhook-id'] as string);
 
 describe(`batched webhook delivery (${testDatabaseKind})`, () => {
+  it('enqueues many events at once: one delivery and one first-attempt job per subscribed active endpoint', async () => {
+    const created = await createEndpoint();
+    const other = await t.request('POST', endpoints(), { url: receiver.url, eventTypes: ['deal.updated'] });
+    expect(other.status).toBe(201);
+    const updatedOnly = (other.json() as { endpoint: { id: string } }).endpoint.id;
+    const events = [
+      { type: 'deal.created' as const, data: { deal } },
+      { type: 'deal.updated' as const, data: { deal, changed: ['stage'] } },
+      { type: 'webhook.test' as const, data: { message: 'hi', endpointId: updatedOnly }, onlyEndpointId: updatedOnly },
+      { type: 'deal.created' as const, data: { deal } },
+    ];
+    const enqueue = (fail: boolean) =>
+      withTenantTransaction(
+        t.server.testDatabase.database,
+        { orgId: t.orgId, userId: null, requestId: 'emit-many' },
+        async (transaction) => {
+          const queued = await enqueueWebhookEvents({ transaction, clock: t.server.clock }, { orgId: t.orgId, events });
+          if (fail) throw new Error('the change failed');
+          return queued;
+        },
+      );
+    const countRows = async () =>
+      (
+        await t.server.testDatabase.adminQuery<{ messages: string; deliveries: string; jobs: string }>(
+          `SELECT (SELECT count(*) FROM webhook_messages)::text AS messages,
+                  (SELECT count(*) FROM webhook_deliveries)::text AS deliveries,
+                  (SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver')::text AS jobs`,
+        )
+      )[0];
+    const before = await countRows();
+    // Outbox: everything is written in the caller's transaction, or nothing.
+    await expect(enqueue(true)).rejects.toThrow('the change failed');
+    expect(await countRows()).toEqual(before);
+
+    const queued = await enqueue(false);
+    expect(queued.map(({ deliveryIds }) => deliveryIds.length)).toEqual([1, 1, 1, 1]);
+    const deliveryIds = queued.flatMap(({ deliveryIds }) => deliveryIds);
+    const rows = await t.server.testDatabase.adminQuery<{
+      id: string;
+      endpoint_id: string;
+      message_id: string;
+      event_type: string;
+      job_key: string;
+      job_payload: { deliveryId: string; scheduledAttempt: number };
+    }>(
+      `SELECT d.id, d.endpoint_id, d.message_id, d.event_type, j.idempotency_key AS job_key, j.payload AS job_payload
+         FROM webhook_deliveries d JOIN jobs j ON j.kind = 'webhook.deliver' AND j.payload ->> 'deliveryId' = d.id::text
+        WHERE d.id = ANY($1::uuid[])`,
+      [deliveryIds],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(rows).toHaveLength(4);
+    for (const [index, { messageId, deliveryIds: ids }] of queued.entries()) {
+      const row = byId.get(ids[0] as string);
+      expect(row).toMatchObject({
+        message_id: messageId,
+        event_type: events[index]?.type,
+        endpoint_id: index === 0 || index === 3 ? created.id : updatedOnly,
+        job_key: `${ids[0]}#1`,
+        job_payload: { deliveryId: ids[0], scheduledAttempt: 1 },
+      });
+    }
+  });
+
   it('never sends one message twice when two workers claim batches at the same time', async () => {
     await createEndpoint();
     const first = receiver.received.length;

@@ -261,6 +261,19 @@ describe(`webhook delivery (${testDatabaseKind})`, () => {
     );
   });
 
+  it('ends an endpoint’s failure streak with its next success, so it is not disabled five days later', async () => {
+    const endpointId = await createEndpoint(['deal.created']);
+    receiver.respondWith((_request, response) => response.destroy());
+    const startedAt = t.server.clock.now();
+    await emitDealCreated();
+    await t.drain();
+    expect((await t.request('GET', `${endpoints()}/${endpointId}`)).json().failingSince).toBe(startedAt.toISOString());
+    receiver.respondWith((_request, response) => response.writeHead(204).end());
+    await emitDealCreated();
+    await t.drain();
+    expect((await t.request('GET', `${endpoints()}/${endpointId}`)).json().failingSince).toBeNull();
+  });
+
   it('auto-disables after five days of failures, mails the org admins and audits it; recover resends', async () => {
     const adminId = newId();
     await t.server.testDatabase.adminQuery(

@@ -105,7 +105,14 @@ export const jobs = pgTable(
   },
   (table) => [
     unique('jobs_kind_idempotency_key').on(table.kind, table.idempotencyKey),
-    index('jobs_claimable').on(table.runAt),
+    // Claims (platform/jobs/claim-jobs.ts, migration 0013): due jobs of a kind in run_at order,
+    // and expired leases.
+    index('jobs_queued')
+      .on(table.kind, table.runAt)
+      .where(sql`state = 'queued'`),
+    index('jobs_leased')
+      .on(table.lockedUntil)
+      .where(sql`state = 'running'`),
   ],
 );
 

@@ -7,23 +7,43 @@ import type { Job } from '../db/schema.ts';
  * - FOR UPDATE SKIP LOCKED makes concurrent workers take disjoint rows instead of queueing on
  *   each other's locks; a row another worker claimed and committed meanwhile is re-checked
  *   against the WHERE clause and dropped.
- * - The `running` branch with an expired lease is crash recovery: a worker that died mid-job
- *   stops extending its lease and another worker picks the job up again. Delivery is therefore
- *   at-least-once and every handler must be idempotent.
- * - The candidate ids are a MATERIALIZED CTE rather than `id IN (subquery)`: a subquery may be
+ * - `due`: for each kind, its oldest due queued jobs — an ordered range scan of the partial index
+ *   jobs_queued (kind, run_at) that stops after the limit, however long the queue. One OR over
+ *   both states (the statement before migration 0013) left the plan to the statistics: with a
+ *   large backlog not yet analysed, PostgreSQL read and sorted every queued job of the kind for
+ *   each claim (see migrations/0013_job_claim_indexes.sql).
+ * - `expired`: running jobs whose lease expired (jobs_leased) — crash recovery: a worker that
+ *   died mid-job stops extending its lease and another worker picks the job up again. Delivery
+ *   is therefore at-least-once and every handler must be idempotent.
+ * - `due` locks at most `limit` rows per kind and `expired` at most `limit`; of those, the
+ *   `limit` oldest are claimed and the others are unlocked when the statement commits (with one
+ *   kind, as the webhook lanes claim, and no expired lease, every locked row is claimed).
+ * - The candidates are MATERIALIZED CTEs rather than `id IN (subquery)`: a subquery may be
  *   re-evaluated during the update (rescans, EvalPlanQual rechecks), and with SKIP LOCKED a
  *   second evaluation can return different rows, claiming more than the LIMIT.
  * Time comes from the injected clock, never SQL now(), so tests control leases and retries.
  */
 const CLAIM_SQL = `
-WITH claimable AS MATERIALIZED (
-  SELECT id FROM jobs
-   WHERE ((state = 'queued' AND run_at <= $1::timestamptz)
-       OR (state = 'running' AND locked_until < $1::timestamptz))
-     AND kind = ANY($4::text[])
+WITH due AS MATERIALIZED (
+  SELECT queued.id, queued.run_at
+    FROM unnest($4::text[]) AS wanted(kind)
+   CROSS JOIN LATERAL (
+     SELECT id, run_at FROM jobs
+      WHERE state = 'queued' AND kind = wanted.kind AND run_at <= $1::timestamptz
+      ORDER BY run_at
+      LIMIT $5
+      FOR UPDATE SKIP LOCKED
+   ) AS queued
+), expired AS MATERIALIZED (
+  SELECT id, run_at FROM jobs
+   WHERE state = 'running' AND locked_until < $1::timestamptz AND kind = ANY($4::text[])
    ORDER BY run_at
    LIMIT $5
    FOR UPDATE SKIP LOCKED
+), claimable AS MATERIALIZED (
+  SELECT id FROM (SELECT id, run_at FROM due UNION ALL SELECT id, run_at FROM expired) AS candidates
+   ORDER BY run_at
+   LIMIT $5
 )
 UPDATE jobs
    SET state = 'running', locked_until = $2::timestamptz, locked_by = $3, attempts = jobs.attempts + 1
@@ -88,7 +108,7 @@ export async function claimJobs(
     now.toISOString(),
     new Date(now.getTime() + options.leaseMs).toISOString(),
     options.workerId,
-    [...options.kinds],
+    [...new Set(options.kinds)],
     options.limit,
   ]);
   return rows.map(toJob).sort((a, b) => a.runAt.getTime() - b.runAt.getTime());

@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/helpers/
 import { type ControlledClock, createControlledClock } from '../clock.ts';
 import type { Job } from '../db/schema.ts';
 import { MIN_DELAY_MS, retryCeilingMs } from './backoff.ts';
-import { enqueueJob } from './enqueue-job.ts';
+import { enqueueJob, enqueueJobs } from './enqueue-job.ts';
 import { createJobWorker, type JobHandlers, type JobWorker, type JobWorkerLog } from './job-worker.ts';
 
 type JobRow = {
@@ -428,6 +428,40 @@ describe('enqueueJob', () => {
     await enqueueJob(context, { kind: 'test.sync', payload: {} });
     await enqueueJob(context, { kind: 'test.sync', payload: {} });
     expect(await jobCount()).toBe(4);
+  });
+
+  it('enqueues a batch in one call, keeping every idempotency key unique', async () => {
+    const context = { database: testDatabase.database, clock };
+    const existing = await enqueueJob(context, { kind: 'test.sync', payload: { n: 0 }, idempotencyKey: 'deal-0' });
+    const later = new Date(clock.now().getTime() + 60_000);
+    const ids = await enqueueJobs(context, [
+      { kind: 'test.sync', payload: { n: 1 }, idempotencyKey: 'deal-1', runAt: later },
+      // Already queued before the batch: the existing job, its payload unchanged.
+      { kind: 'test.sync', payload: { n: 2 }, idempotencyKey: 'deal-0' },
+      // Repeated within the batch: the first one's job.
+      { kind: 'test.sync', payload: { n: 3 }, idempotencyKey: 'deal-1' },
+      { kind: 'test.other', payload: { n: 4 }, idempotencyKey: 'deal-1', maxAttempts: 3 },
+      { kind: 'test.sync', payload: { n: 5 } },
+      { kind: 'test.sync', payload: { n: 6 } },
+    ]);
+    expect(ids).toHaveLength(6);
+    expect(ids[1]).toBe(existing);
+    expect(ids[2]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(5);
+    expect(await jobCount()).toBe(5);
+    const stored = await testDatabase.database.query<{
+      id: string;
+      payload: { n: number };
+      max_attempts: number;
+      run_at: Date | string;
+    }>('SELECT id, payload, max_attempts, run_at FROM jobs');
+    const byId = new Map(stored.map((row) => [row.id, row]));
+    expect(byId.get(existing)?.payload).toEqual({ n: 0 });
+    expect(byId.get(ids[0] as string)?.payload).toEqual({ n: 1 });
+    expect(new Date(byId.get(ids[0] as string)?.run_at ?? 0).getTime()).toBe(later.getTime());
+    expect(byId.get(ids[3] as string)?.max_attempts).toBe(3);
+    expect(byId.get(ids[5] as string)?.payload).toEqual({ n: 6 });
+    expect(await enqueueJobs(context, [])).toEqual([]);
   });
 
   it('writes the job atomically with the caller transaction', async () => {
