@@ -3,8 +3,19 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../.
 import { startTestVigil } from '../../../../test/helpers/test-vigil.ts';
 import { backgroundJobs } from '../../main.ts';
 import { createControlledClock } from '../clock.ts';
-import { newId } from '../db/ids.ts';
-import { FINISHED_JOB_RETENTION_MS, JOB_PURGE_SCHEDULE, purgeFinishedJobs } from './purge-finished-jobs.ts';
+import { randomBytes } from 'node:crypto';
+import {
+  FINISHED_JOB_RETENTION_MS,
+  firstUuidV7At,
+  JOB_PURGE_SCHEDULE,
+  purgeFinishedJobs,
+} from './purge-finished-jobs.ts';
+
+/** A UUIDv7 of `time` (job ids carry their creation time; the clock here is not the real one). */
+function uuidV7At(time: Date): string {
+  const random = randomBytes(10).toString('hex');
+  return firstUuidV7At(time).slice(0, 15) + random.slice(0, 3) + '-8' + random.slice(3, 6) + '-' + random.slice(8, 20);
+}
 
 let testDatabase: TestDatabase;
 
@@ -36,7 +47,7 @@ describe(`finished-job purge (${testDatabaseKind})`, () => {
       { name: 'failed yesterday', state: 'failed', finishedAt: ago(DAY), purged: false },
       { name: 'queued since 60 days', state: 'queued', finishedAt: null, purged: false },
       { name: 'running since 60 days', state: 'running', finishedAt: null, purged: false },
-    ].map((job) => ({ ...job, id: newId() }));
+    ].map((job) => ({ ...job, id: uuidV7At(new Date(now - 60 * DAY)) }));
     for (const job of jobs) {
       await testDatabase.database.query(
         `INSERT INTO jobs (id, kind, payload, state, run_at, created_at, finished_at, idempotency_key)
@@ -61,6 +72,14 @@ describe(`finished-job purge (${testDatabaseKind})`, () => {
     // Time passes: yesterday's failure falls out of the window too.
     clock.advance(30 * DAY);
     expect(await purgeFinishedJobs({ database: testDatabase.database, clock })).toEqual({ deleted: 2 });
+  });
+
+  it('bounds its scan by the id of the cut-off time: ids are UUIDv7, which sort by creation time', () => {
+    const cutoff = new Date('2026-05-02T12:00:00.000Z');
+    const bound = firstUuidV7At(cutoff);
+    expect(bound).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7000-8000-000000000000$/);
+    expect(uuidV7At(new Date(cutoff.getTime() - 1)) < bound).toBe(true);
+    expect(uuidV7At(cutoff) >= bound).toBe(true);
   });
 
   it('is scheduled with the other recurring jobs, and every recurring job has a handler', async () => {

@@ -12,13 +12,24 @@ export const JOB_PURGE_JOB_KIND = 'jobs.purge';
 export const JOB_PURGE_SCHEDULE: RecurringJob = { kind: JOB_PURGE_JOB_KIND, everyMs: 3_600_000 };
 
 /**
- * Deletes jobs that succeeded or failed for good more than FINISHED_JOB_RETENTION_MS ago, in
- * batches of `batchSize`, each its own statement, so a large backlog of old rows never holds
+ * Deletes jobs that succeeded or failed for good more than FINISHED_JOB_RETENTION_MS ago, oldest
+ * first along the primary key (no extra index for every job to maintain), in batches of
+ * `batchSize`, each its own statement, so a large backlog of old rows never holds
  * locks (or a transaction) for long. Every job in the table is one worker handled at some point:
  * without this the table grows by one row per webhook attempt and per recurring run, for ever.
  * Safe against re-enqueueing: recurring jobs only enqueue their current period, and webhook
  * attempts schedule their successor when they finish, never an old idempotency key.
  */
+/**
+ * The smallest UUIDv7 of `time`'s millisecond. Job ids are UUIDv7 (`newId`), which begin with
+ * their creation time, and a job finishes after it is created, so every job that finished before
+ * `time` has an id below this: the purge reads a range of the primary key instead of the table.
+ */
+export function firstUuidV7At(time: Date): string {
+  const hex = time.getTime().toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}
+
 export async function purgeFinishedJobs(options: {
   database: Database;
   clock: Clock;
@@ -31,11 +42,12 @@ export async function purgeFinishedJobs(options: {
     const rows = await options.database.query<{ id: string }>(
       `DELETE FROM jobs WHERE id IN (
          SELECT id FROM jobs
-          WHERE state IN ('succeeded', 'failed') AND finished_at < $1::timestamptz
+          WHERE id < $3::uuid AND state IN ('succeeded', 'failed') AND finished_at < $1::timestamptz
+          ORDER BY id
           LIMIT $2
        )
        RETURNING id`,
-      [cutoff.toISOString(), batchSize],
+      [cutoff.toISOString(), batchSize, firstUuidV7At(cutoff)],
     );
     deleted += rows.length;
     if (rows.length < batchSize) return { deleted };
