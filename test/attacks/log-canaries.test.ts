@@ -60,6 +60,7 @@ describe(`log redaction (${testDatabaseKind})`, () => {
       },
     ];
     for (const request of requests) await server.vigil.app.inject(request);
+    await server.logs.settled();
     const logText = server.logs.text();
     expect(server.logs.lines.length).toBeGreaterThanOrEqual(6);
     expect(logText).toContain('handling sign-in');

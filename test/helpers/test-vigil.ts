@@ -19,7 +19,13 @@ export function createLogCapture() {
       callback();
     },
   });
-  return { stream, lines, text: () => lines.join('\n') };
+  return {
+    stream,
+    lines,
+    text: () => lines.join('\n'),
+    /** Waits out the event-loop turn: access-log lines are written at the end of their turn. */
+    settled: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  };
 }
 
 /**

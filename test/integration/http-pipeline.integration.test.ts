@@ -132,6 +132,7 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
   it('logs every request once, with its request id, route, status and duration', async () => {
     await inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'trace-log-5678' } });
     await inject({ method: 'GET', url: '/api/nothing', headers: { 'x-request-id': 'trace-log-9999' } });
+    await server.logs.settled();
     const linesOf = (id: string) =>
       server.logs.lines.filter((line) => line.includes(id)).map((line) => JSON.parse(line));
     const [access] = linesOf('trace-log-5678');

@@ -223,12 +223,16 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   // One access-log line per request, written when it completes (Fastify's own request logging,
   // two lines per request, is disabled).
   const accessLog = createAccessLog(logger);
+  app.addHook('onClose', (_instance, done) => {
+    accessLog.flush();
+    done();
+  });
   app.addHook('onResponse', (request, reply, done) => {
     release(request);
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, seconds);
-    accessLog({
+    accessLog.write({
       requestId: request.id,
       method: request.method,
       url: request.url,

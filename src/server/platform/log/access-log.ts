@@ -33,7 +33,14 @@ const field = (key: string, value: string | undefined) =>
  * break out of its string; the URL is sanitised like the `req` serializer does, and the fields are
  * fixed, so there is nothing secret to redact. A test compares the line with pino's own.
  */
-export function createAccessLog(logger: Logger): (entry: AccessLogEntry) => void {
+export type AccessLog = {
+  /** Queues the line; the lines of one event-loop turn are written together, at its end. */
+  write(entry: AccessLogEntry): void;
+  /** Writes the queued lines now (server close). */
+  flush(): void;
+};
+
+export function createAccessLog(logger: Logger): AccessLog {
   const internals = logger as PinoInternals;
   const stream = internals[pino.symbols.streamSym];
   const bindings = internals[pino.symbols.chindingsSym];
@@ -42,12 +49,24 @@ export function createAccessLog(logger: Logger): (entry: AccessLogEntry) => void
   const level = JSON.stringify(
     internals[pino.symbols.formattersSym].level('info', logger.levels.values.info ?? 30),
   ).slice(1, -1);
-  return (entry) => {
-    if (!logger.isLevelEnabled('info')) return;
-    stream.write(
-      `{${level}${time()}${bindings}${field('requestId', entry.requestId)}` +
+  // One write per event-loop turn instead of one per request (a busy server answers several
+  // requests per turn): each write is a system call on the log's file descriptor.
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const lines = pending.join('');
+    pending = [];
+    stream.write(lines);
+  };
+  return {
+    write(entry) {
+      if (!logger.isLevelEnabled('info')) return;
+      const line =
+        `{${level}${time()}${bindings}${field('requestId', entry.requestId)}` +
         `,"req":{"method":${JSON.stringify(entry.method)}${field('url', sanitiseUrlForLog(entry.url))}${field('route', entry.route)}${field('ip', entry.ip)}}` +
-        `,"res":{"statusCode":${entry.statusCode}},"durationMs":${entry.durationMs},"msg":"request completed"}\n`,
-    );
+        `,"res":{"statusCode":${entry.statusCode}},"durationMs":${entry.durationMs},"msg":"request completed"}\n`;
+      if (pending.push(line) === 1) setImmediate(flush);
+    },
+    flush,
   };
 }

@@ -37,7 +37,9 @@ const withoutTime = (line: unknown) => String(line).replace(/"time":"[^"]+"/, '"
 describe('access log', () => {
   it("writes the line pino's request logger would, key for key, with secret query values masked", () => {
     const { logger, lines } = capture();
-    createAccessLog(logger)(entry);
+    const accessLog = createAccessLog(logger);
+    accessLog.write(entry);
+    accessLog.flush();
     expect(lines).toHaveLength(1);
     expect(withoutTime(lines[0])).toBe(withoutTime(pinoLine(entry)));
     expect(JSON.parse(lines[0] as string)).toMatchObject({
@@ -55,7 +57,9 @@ describe('access log', () => {
   it('leaves out an unmatched route, as pino does, and stays one valid JSON line for hostile URLs', () => {
     const hostile = { ...entry, route: undefined, url: '/x"}\n{"forged":true,"u":"\u2028\\' };
     const { logger, lines } = capture();
-    createAccessLog(logger)(hostile);
+    const accessLog = createAccessLog(logger);
+    accessLog.write(hostile);
+    accessLog.flush();
     expect(withoutTime(lines[0])).toBe(withoutTime(pinoLine(hostile)));
     expect(lines[0]?.trimEnd().split('\n')).toHaveLength(1);
     const parsed = JSON.parse(lines[0] as string) as { req: Record<string, unknown>; forged?: unknown };
@@ -66,7 +70,24 @@ describe('access log', () => {
 
   it('writes nothing when the level is above info', () => {
     const { logger, lines } = capture('warn');
-    createAccessLog(logger)(entry);
+    const accessLog = createAccessLog(logger);
+    accessLog.write(entry);
+    accessLog.flush();
     expect(lines).toHaveLength(0);
+  });
+
+  it('writes the lines of one event-loop turn with one write, at the end of the turn', async () => {
+    const { logger, lines } = capture();
+    const accessLog = createAccessLog(logger);
+    accessLog.write(entry);
+    accessLog.write({ ...entry, requestId: 'edge-5678efgh', statusCode: 404 });
+    expect(lines).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(1);
+    const written = (lines[0] ?? '')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { requestId: string });
+    expect(written.map((line) => line.requestId)).toEqual(['edge-1234abcd', 'edge-5678efgh']);
   });
 });
