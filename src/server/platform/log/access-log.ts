@@ -52,6 +52,17 @@ export function createAccessLog(logger: Logger): AccessLog {
   // One write per event-loop turn instead of one per request (a busy server answers several
   // requests per turn): each write is a system call on the log's file descriptor.
   let pending: string[] = [];
+  // The time fragment, formatted once per millisecond (a busy server logs many lines in one).
+  let lastMs = -1;
+  let lastTime = '';
+  const timeNow = () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = time();
+    }
+    return lastTime;
+  };
   const flush = () => {
     if (pending.length === 0) return;
     const lines = pending.join('');
@@ -62,7 +73,7 @@ export function createAccessLog(logger: Logger): AccessLog {
     write(entry) {
       if (!logger.isLevelEnabled('info')) return;
       const line =
-        `{${level}${time()}${bindings}${field('requestId', entry.requestId)}` +
+        `{${level}${timeNow()}${bindings}${field('requestId', entry.requestId)}` +
         `,"req":{"method":${JSON.stringify(entry.method)}${field('url', sanitiseUrlForLog(entry.url))}${field('route', entry.route)}${field('ip', entry.ip)}}` +
         `,"res":{"statusCode":${entry.statusCode}},"durationMs":${entry.durationMs},"msg":"request completed"}\n`;
       if (pending.push(line) === 1) setImmediate(flush);
