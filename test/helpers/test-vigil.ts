@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/server/config.ts';
 import type { RateLimitStore } from '../../src/server/platform/rate-limit/rate-limit-store.ts';
-import { createVigil, type Vigil } from '../../src/server/main.ts';
+import { backgroundJobs, createVigil, type Vigil } from '../../src/server/main.ts';
 import type { ResolveHost } from '../../src/server/modules/webhooks/webhook-url-policy.ts';
 import type { Authenticator, Caller } from '../../src/server/platform/authz/caller.ts';
 import { type ControlledClock, createControlledClock } from '../../src/server/platform/clock.ts';
@@ -120,4 +120,10 @@ export async function startTestVigil(
     await testDatabase.close();
     throw error;
   }
+}
+
+/** The job handlers and recurring schedules a worker of this test server would run. */
+export function testBackgroundJobs(server: TestVigil): ReturnType<typeof backgroundJobs> {
+  const { database, config, logger, identity } = server.vigil;
+  return backgroundJobs({ config, database, masterKey: Buffer.alloc(32), clock: server.clock, logger, identity });
 }

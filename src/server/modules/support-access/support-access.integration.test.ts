@@ -4,7 +4,7 @@
 // time-boxed, revocable grant by an org admin, with every use on both audit chains.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKind } from '../../../../test/helpers/test-database.ts';
-import { backgroundJobs } from '../../main.ts';
+import { testBackgroundJobs } from '../../../../test/helpers/test-vigil.ts';
 import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
 import { createJobWorker } from '../../platform/jobs/job-worker.ts';
 import { enqueueDueRecurringJobs } from '../../platform/jobs/recurring-jobs.ts';
@@ -212,15 +212,8 @@ describe(`support access (${testDatabaseKind})`, () => {
     });
     // The job as the worker runs it: registered with the other background jobs, enqueued by the
     // recurring schedule, claimed and run by a worker.
-    const { database, config, logger, identity } = server.vigil;
-    const jobs = backgroundJobs({
-      config,
-      database,
-      masterKey: Buffer.alloc(32),
-      clock: server.clock,
-      logger,
-      identity,
-    });
+    const { database, logger } = server.vigil;
+    const jobs = testBackgroundJobs(server);
     expect(jobs.schedules).toContainEqual(SUPPORT_ACCESS_EXPIRY_SCHEDULE);
     const handler = jobs.handlers[SUPPORT_ACCESS_EXPIRY_JOB_KIND];
     if (!handler) throw new Error('the expiry job has no handler');

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../../../../test/helpers/test-database.ts';
-import { startTestVigil } from '../../../../test/helpers/test-vigil.ts';
-import { backgroundJobs } from '../../main.ts';
+import { startTestVigil, testBackgroundJobs } from '../../../../test/helpers/test-vigil.ts';
 import { createControlledClock } from '../clock.ts';
 import { randomBytes } from 'node:crypto';
 import {
@@ -85,15 +84,7 @@ describe(`finished-job purge (${testDatabaseKind})`, () => {
   it('is scheduled with the other recurring jobs, and every recurring job has a handler', async () => {
     const server = await startTestVigil();
     try {
-      const { database, config, logger, identity } = server.vigil;
-      const jobs = backgroundJobs({
-        config,
-        database,
-        masterKey: Buffer.alloc(32),
-        clock: server.clock,
-        logger,
-        identity,
-      });
+      const jobs = testBackgroundJobs(server);
       expect(jobs.schedules).toContainEqual(JOB_PURGE_SCHEDULE);
       for (const schedule of jobs.schedules) expect(jobs.handlers[schedule.kind], schedule.kind).toBeTypeOf('function');
     } finally {
