@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
 import type { Caller } from '../../platform/authz/caller.ts';
 import type { Transaction } from '../../platform/db/database.ts';
-import { transactionQuery } from '../../platform/db/query-rows.ts';
 import { memberships, organisations } from '../../platform/db/schema.ts';
-import { inOrganisationScope, withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
+import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
 import { AppError } from '../../platform/errors/app-error.ts';
-import { appendAuditEvent, type AuditActor } from '../audit/append-audit-event.ts';
+import type { AuditActor } from '../audit/append-audit-event.ts';
+import { appendAuditEventInScope } from '../audit/append-audit-event-in-scope.ts';
 import type { OrganisationContext } from './organisation-context.ts';
 
 async function lockConfirmed(transaction: Transaction, orgId: string, confirmName: string) {
@@ -64,17 +64,15 @@ export async function deleteOrganisation(options: {
   await lockConfirmed(transaction, orgId, options.confirmName);
   const members = await transaction.select({ userId: memberships.userId }).from(memberships);
   await transaction.delete(organisations).where(eq(organisations.id, orgId));
-  await inOrganisationScope(transaction, null, () =>
-    appendAuditEvent(transactionQuery(transaction), {
-      orgId: null,
-      actor: options.actor,
-      action: 'organisation.deleted',
-      outcome: 'success',
-      target: { type: 'organisation', id: orgId },
-      metadata: { members: members.length },
-      requestId: options.requestId,
-      occurredAt: context.clock.now(),
-    }),
-  );
+  await appendAuditEventInScope(transaction, {
+    orgId: null,
+    actor: options.actor,
+    action: 'organisation.deleted',
+    outcome: 'success',
+    target: { type: 'organisation', id: orgId },
+    metadata: { members: members.length },
+    requestId: options.requestId,
+    occurredAt: context.clock.now(),
+  });
   return { memberUserIds: members.map((member) => member.userId) };
 }

@@ -3,7 +3,7 @@ import type { Transaction } from '../../platform/db/database.ts';
 import { newId } from '../../platform/db/ids.ts';
 import { type SupportAccessGrant, supportAccessGrants } from '../../platform/db/schema.ts';
 import type { AuditActor } from '../audit/append-audit-event.ts';
-import { appendAuditEventInScope } from './append-audit-event-in-scope.ts';
+import { appendAuditEventInScope } from '../audit/append-audit-event-in-scope.ts';
 import { settleSupportAccess } from './settle-support-access.ts';
 
 const HOUR_MS = 60 * 60 * 1000;

@@ -6,7 +6,7 @@ import { AppError } from '../../platform/errors/app-error.ts';
 import type { AuditActor } from '../audit/append-audit-event.ts';
 import { listDeals } from '../deals/list-deals.ts';
 import { inOrganisationScope } from '../../platform/db/tenant-transaction.ts';
-import { appendAuditEventInScope } from './append-audit-event-in-scope.ts';
+import { appendAuditEventInScope } from '../audit/append-audit-event-in-scope.ts';
 import { readActiveSupportAccess } from './settle-support-access.ts';
 import { GRANT_TARGET } from './support-access-context.ts';
 import { supportAccessGrantView } from './support-access-view.ts';

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Transaction } from '../../platform/db/database.ts';
 import { supportAccessGrants } from '../../platform/db/schema.ts';
 import type { AuditActor } from '../audit/append-audit-event.ts';
-import { appendAuditEventInScope } from './append-audit-event-in-scope.ts';
+import { appendAuditEventInScope } from '../audit/append-audit-event-in-scope.ts';
 import { settleSupportAccess } from './settle-support-access.ts';
 
 /**

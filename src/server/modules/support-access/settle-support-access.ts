@@ -3,7 +3,7 @@ import type { Database, Transaction } from '../../platform/db/database.ts';
 import { withTenantTransaction } from '../../platform/db/tenant-transaction.ts';
 import { type SupportAccessGrant, supportAccessGrants } from '../../platform/db/schema.ts';
 import { SYSTEM_ACTOR } from '../audit/append-audit-event.ts';
-import { appendAuditEventInScope } from './append-audit-event-in-scope.ts';
+import { appendAuditEventInScope } from '../audit/append-audit-event-in-scope.ts';
 import { GRANT_TARGET } from './support-access-context.ts';
 
 /**
