@@ -57,8 +57,15 @@ receiver.keepAliveTimeout = 30_000;
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
-/** The baseline: `concurrency` loops of keep-alive POSTs with a body and headers of the same size. */
-async function rawPostLoop(total: number): Promise<number> {
+/**
+ * `concurrency` loops of keep-alive POSTs to the receiver, `total` in all, each followed by
+ * `afterEach` when given; returns POSTs per second.
+ */
+async function postLoop(
+  total: number,
+  headersFor: (body: string) => Record<string, string>,
+  afterEach?: () => Promise<unknown>,
+): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const body = JSON.stringify({
     type: 'deal.created',
@@ -66,26 +73,20 @@ async function rawPostLoop(total: number): Promise<number> {
     timestamp: new Date().toISOString(),
     data: { deal },
   });
-  const headers = {
-    'content-type': 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
-    'webhook-id': newId(),
-    'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
-    'webhook-signature': `v1,${'A'.repeat(43)}=`,
-  };
   let sent = 0;
   const started = performance.now();
   const loop = async () => {
     while (sent < total) {
       sent += 1;
       await new Promise<void>((resolve, reject) => {
-        const request = http.request(receiverUrl, { method: 'POST', agent, headers }, (response) => {
+        const request = http.request(receiverUrl, { method: 'POST', agent, headers: headersFor(body) }, (response) => {
           response.resume();
           response.on('end', resolve);
         });
         request.on('error', reject);
         request.end(body);
       });
+      await afterEach?.();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
@@ -94,46 +95,36 @@ async function rawPostLoop(total: number): Promise<number> {
   return total / seconds;
 }
 
+/** The baseline: keep-alive POSTs with a body and headers of the same size as a delivery's. */
+function rawPostLoop(total: number): Promise<number> {
+  let headers: Record<string, string> | undefined;
+  return postLoop(total, (body) => {
+    headers ??= {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'webhook-id': newId(),
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+      'webhook-signature': `v1,${'A'.repeat(43)}=`,
+    };
+    return headers;
+  });
+}
+
 /**
  * The ceiling: the same POST loop, each request followed by one database write (a job row
  * inserted and committed). No delivery design that records each attempt durably can beat it
  * by much; printed so the ratio can be read against what this machine allows.
  */
-async function postAndWriteLoop(total: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const body = JSON.stringify({
-    type: 'deal.created',
-    version: 1,
-    timestamp: new Date().toISOString(),
-    data: { deal },
-  });
-  let sent = 0;
-  const started = performance.now();
-  const loop = async () => {
-    while (sent < total) {
-      sent += 1;
-      await new Promise<void>((resolve, reject) => {
-        const request = http.request(
-          receiverUrl,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'webhook-id': newId() } },
-          (response) => {
-            response.resume();
-            response.on('end', resolve);
-          },
-        );
-        request.on('error', reject);
-        request.end(body);
-      });
-      await database.query(
+function postAndWriteLoop(total: number): Promise<number> {
+  return postLoop(
+    total,
+    () => ({ 'content-type': 'application/json', 'webhook-id': newId() }),
+    () =>
+      database.query(
         "INSERT INTO jobs (id, kind, payload, state, run_at, created_at, finished_at) VALUES ($1, 'bench.noop', '{}', 'succeeded', now(), now(), now())",
         [newId()],
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  return total / seconds;
+      ),
+  );
 }
 
 const testDatabase = await createTestDatabase({ poolSize: concurrency + 4 });
