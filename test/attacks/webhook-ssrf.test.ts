@@ -114,6 +114,47 @@ describe(`webhook SSRF (${testDatabaseKind})`, () => {
     expect(connections).toBe(0);
   });
 
+  it('checks every connection it opens, and only the connection: a kept-alive socket is reused as checked', async () => {
+    // The receiver must be local, so this case allowlists 127.0.0.1 and opts into http. The name
+    // resolves to the receiver, then (rebinding) to the metadata address.
+    const receiver = await startWebhookReceiver((_request, response) => response.writeHead(204).end(), {
+      keepAliveTimeoutMs: 30_000,
+    });
+    let lookups = 0;
+    const resolveHost: ResolveHost = async () => {
+      lookups += 1;
+      return lookups === 1 ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '169.254.169.254', family: 4 }];
+    };
+    const transport = createWebhookTransport({
+      policy: { allowHttp: true, allowlist: parseCidrAllowlist(['127.0.0.1/32']), resolveHost },
+      timeoutMs: 1000,
+    });
+    const url = receiver.url.replace('127.0.0.1', 'hooks.customer.test');
+    try {
+      for (let index = 0; index < 3; index++) {
+        expect(await transport.send({ url, headers: {}, body })).toMatchObject({ kind: 'response', statusCode: 204 });
+      }
+      // One lookup per connection opened, none per request.
+      expect(lookups).toBe(1);
+      expect(receiver.connections()).toBe(1);
+      // This answer ends the connection, so the next request needs a new one: it resolves and
+      // checks again, and is refused.
+      receiver.respondWith((_request, response) => response.writeHead(204, { connection: 'close' }).end());
+      expect(await transport.send({ url, headers: {}, body })).toMatchObject({ kind: 'response', statusCode: 204 });
+
+      expect(await transport.send({ url, headers: {}, body })).toMatchObject({
+        kind: 'error',
+        errorClass: 'blocked',
+        message: expect.stringContaining('metadata address'),
+      });
+      expect(lookups).toBe(2);
+      expect(receiver.connections()).toBe(1);
+    } finally {
+      transport.close();
+      await receiver.close();
+    }
+  });
+
   it('never follows a redirect from a receiver to an internal address', async () => {
     // The "public" receiver has to run locally: this one case allowlists 127.0.0.1 (only the
     // receiver's address) and opts into http; the internal target listens on 127.0.0.2.

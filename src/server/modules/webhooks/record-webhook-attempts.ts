@@ -165,7 +165,9 @@ async function updateFailureStreaks(
   for (const attempt of recorded) {
     if (attempt.result.succeeded) continue;
     if (succeeded.has(attempt.endpointId) && !attempt.result.gone) continue;
-    failures.set(attempt.endpointId, [...(failures.get(attempt.endpointId) ?? []), attempt]);
+    const endpointFailures = failures.get(attempt.endpointId);
+    if (endpointFailures) endpointFailures.push(attempt);
+    else failures.set(attempt.endpointId, [attempt]);
   }
   const disabled: DisabledEndpoint[] = [];
   for (const [endpointId, failed] of failures) {

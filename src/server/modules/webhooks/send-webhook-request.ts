@@ -1,7 +1,13 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { resolveWebhookTarget, type WebhookUrlPolicy, WebhookUrlRejected } from './webhook-url-policy.ts';
+import {
+  bareHostname,
+  parseWebhookUrl,
+  resolveCheckedAddress,
+  type WebhookUrlPolicy,
+  WebhookUrlRejected,
+} from './webhook-url-policy.ts';
 
 export const RESPONSE_EXCERPT_BYTES = 4096;
 
@@ -23,12 +29,21 @@ export type WebhookTransport = {
   close(): void;
 };
 
+/** URLs whose static check is remembered (the check is a pure function of the URL's text). */
+const CHECKED_URLS_MAX = 1024;
+
+/** A lookup refusal: the message alone is logged, it already names the host and the address. */
+type LookupRefusal = NodeJS.ErrnoException & { refusal: true };
+
 /**
- * The one way webhooks leave Vigil. For every request: parse and check the URL, resolve the name,
- * check every address, then connect to the checked address through a `lookup` that answers only
- * with it (no second resolution, so no DNS-rebinding window). Redirects are never followed (Node's
- * http client does not), the whole exchange has a deadline, and at most 4 KB of the response is
- * read. Keep-alive agents are shared: a pooled socket is always one opened to a checked address.
+ * The one way webhooks leave Vigil. Each request's URL passes the static check (scheme,
+ * credentials, IP literals in any spelling — remembered per URL text). Each *connection* resolves
+ * the name and checks every address in the agent's `lookup`, which answers only with the checked
+ * address: the socket is opened to exactly the address that was checked (no second resolution,
+ * so no DNS-rebinding window), and a pooled keep-alive socket is always one opened that way.
+ * (An IP-literal host never reaches `lookup`: Node connects to it directly, after the static
+ * check has passed it.) Redirects are never followed (Node's http client does not), the whole
+ * exchange has a deadline, and at most 4 KB of the response is read.
  */
 export function createWebhookTransport(options: {
   policy: WebhookUrlPolicy;
@@ -40,6 +55,41 @@ export function createWebhookTransport(options: {
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const now = options.monotonicNow ?? (() => performance.now());
+  const checkedUrls = new Map<string, URL | WebhookUrlRejected>();
+
+  function checkedUrl(text: string): URL {
+    let verdict = checkedUrls.get(text);
+    if (verdict === undefined) {
+      try {
+        verdict = parseWebhookUrl(text, options.policy);
+      } catch (error) {
+        if (!(error instanceof WebhookUrlRejected)) throw error;
+        verdict = error;
+      }
+      if (checkedUrls.size >= CHECKED_URLS_MAX) checkedUrls.delete(checkedUrls.keys().next().value as string);
+      checkedUrls.set(text, verdict);
+    }
+    if (verdict instanceof WebhookUrlRejected) throw verdict;
+    return verdict;
+  }
+
+  const checkedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    const all = (lookupOptions as { all?: boolean }).all;
+    resolveCheckedAddress(hostname, options.policy).then(
+      ({ address, family }) => {
+        if (all) (callback as unknown as (e: null, a: unknown[]) => void)(null, [{ address, family }]);
+        else callback(null, address, family);
+      },
+      (error: unknown) => {
+        const refusal: LookupRefusal = Object.assign(new Error((error as Error).message), {
+          code: error instanceof WebhookUrlRejected && error.kind === 'blocked' ? 'EBLOCKED' : 'ENOTFOUND',
+          refusal: true as const,
+        });
+        if (all) (callback as unknown as (e: Error, a: unknown[]) => void)(refusal, []);
+        else callback(refusal, '', 4);
+      },
+    );
+  };
 
   async function send(request: {
     url: string;
@@ -48,34 +98,16 @@ export function createWebhookTransport(options: {
   }): Promise<WebhookResponse> {
     const started = now();
     const elapsed = () => Math.max(0, Math.round(now() - started));
-    let target;
+    let url;
     try {
-      target = await resolveWebhookTarget(request.url, options.policy);
+      url = checkedUrl(request.url);
     } catch (error) {
       if (error instanceof WebhookUrlRejected)
-        return {
-          kind: 'error',
-          errorClass: error.kind === 'dns' ? 'dns' : 'blocked',
-          message: error.message,
-          durationMs: elapsed(),
-        };
+        return { kind: 'error', errorClass: 'blocked', message: error.message, durationMs: elapsed() };
       throw error;
     }
-    const pinned: LookupFunction = (hostname, lookupOptions, callback) => {
-      const all = (lookupOptions as { all?: boolean }).all;
-      if (hostname !== target.hostname) {
-        const error = Object.assign(new Error(`unexpected lookup of ${hostname}`), { code: 'EBLOCKED' });
-        if (all) (callback as unknown as (e: Error, a: unknown[]) => void)(error, []);
-        else callback(error, '', 4);
-        return;
-      }
-      if (all)
-        (callback as unknown as (e: null, a: unknown[]) => void)(null, [
-          { address: target.address, family: target.family },
-        ]);
-      else callback(null, target.address, target.family);
-    };
-    const secure = target.url.protocol === 'https:';
+    const hostname = bareHostname(url);
+    const secure = url.protocol === 'https:';
     const body = Buffer.from(request.body, 'utf8');
     return await new Promise<WebhookResponse>((resolve) => {
       let settled = false;
@@ -87,13 +119,13 @@ export function createWebhookTransport(options: {
       };
       const outgoing = (secure ? https : http).request({
         method: 'POST',
-        host: target.hostname,
-        port: target.url.port || (secure ? 443 : 80),
-        path: `${target.url.pathname}${target.url.search}`,
+        host: hostname,
+        port: url.port || (secure ? 443 : 80),
+        path: `${url.pathname}${url.search}`,
         headers: { ...request.headers, 'content-length': String(body.length) },
         agent: secure ? httpsAgent : httpAgent,
-        lookup: pinned,
-        ...(secure ? { servername: target.hostname.includes(':') ? undefined : target.hostname } : {}),
+        lookup: checkedLookup,
+        ...(secure ? { servername: hostname.includes(':') ? undefined : hostname } : {}),
       });
       const deadline = setTimeout(() => {
         finish({
@@ -164,8 +196,9 @@ function classifyError(error: NodeJS.ErrnoException): WebhookErrorClass {
   return 'connect';
 }
 
-function describeError(error: NodeJS.ErrnoException): string {
+function describeError(error: NodeJS.ErrnoException | LookupRefusal): string {
   // The message only: it names the code and, at most, the checked address we connected to.
+  if ('refusal' in error) return error.message.slice(0, 500);
   return `${error.code ?? 'error'}: ${error.message}`.slice(0, 500);
 }
 

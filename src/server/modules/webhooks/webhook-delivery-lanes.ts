@@ -162,7 +162,11 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
       }
       queued.push(...later);
       const byOrg = new Map<string, RecordEntry[]>();
-      for (const entry of batch) byOrg.set(entry.orgId, [...(byOrg.get(entry.orgId) ?? []), entry]);
+      for (const entry of batch) {
+        const entries = byOrg.get(entry.orgId);
+        if (entries) entries.push(entry);
+        else byOrg.set(entry.orgId, [entry]);
+      }
       for (const [orgId, entries] of byOrg) await recordBatch(orgId, entries);
     }
   }

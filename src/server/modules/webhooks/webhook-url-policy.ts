@@ -55,20 +55,19 @@ export function parseWebhookUrl(text: string, policy: Pick<WebhookUrlPolicy, 'al
   return url;
 }
 
-function bareHostname(url: URL): string {
+export function bareHostname(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
 
 /**
- * Resolves the URL's host and checks EVERY address (a name with one public and one private
- * address is refused, not raced). Returns the address to connect to: the connection is pinned to
- * it, so a second, different DNS answer (rebinding) is never used.
+ * Resolves a host name and checks EVERY address (a name with one public and one private address
+ * is refused, not raced). Returns the address to connect to: the connection is pinned to it, so a
+ * second, different DNS answer (rebinding) is never used.
  */
-export async function resolveWebhookTarget(text: string, policy: WebhookUrlPolicy): Promise<CheckedTarget> {
-  const url = parseWebhookUrl(text, policy);
-  const hostname = bareHostname(url);
-  const literal = isIP(hostname);
-  if (literal) return { url, hostname, address: hostname, family: literal === 6 ? 6 : 4 };
+export async function resolveCheckedAddress(
+  hostname: string,
+  policy: Pick<WebhookUrlPolicy, 'allowlist' | 'resolveHost'>,
+): Promise<{ address: string; family: 4 | 6 }> {
   let addresses: { address: string; family: 4 | 6 }[];
   try {
     addresses = await policy.resolveHost(hostname);
@@ -84,6 +83,14 @@ export async function resolveWebhookTarget(text: string, policy: WebhookUrlPolic
     if (!verdict.allowed)
       throw new WebhookUrlRejected(`${hostname} resolves to a blocked address: ${verdict.reason}`, 'blocked');
   }
-  const chosen = addresses[0] as { address: string; family: 4 | 6 };
-  return { url, hostname, address: chosen.address, family: chosen.family };
+  return addresses[0] as { address: string; family: 4 | 6 };
+}
+
+/** The URL's static check, then its host's addresses (see resolveCheckedAddress). */
+export async function resolveWebhookTarget(text: string, policy: WebhookUrlPolicy): Promise<CheckedTarget> {
+  const url = parseWebhookUrl(text, policy);
+  const hostname = bareHostname(url);
+  const literal = isIP(hostname);
+  if (literal) return { url, hostname, address: hostname, family: literal === 6 ? 6 : 4 };
+  return { url, hostname, ...(await resolveCheckedAddress(hostname, policy)) };
 }

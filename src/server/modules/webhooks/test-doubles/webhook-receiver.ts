@@ -11,6 +11,7 @@ export async function startWebhookReceiver(
   respond: (request: ReceivedWebhook, response: ServerResponse) => unknown = (_request, response) => {
     response.writeHead(204).end();
   },
+  options: { keepAliveTimeoutMs?: number } = {},
 ) {
   const received: ReceivedWebhook[] = [];
   let handler = respond;
@@ -28,13 +29,21 @@ export async function startWebhookReceiver(
       void Promise.resolve(handler(entry, response)).catch(() => response.destroy());
     });
   });
-  server.keepAliveTimeout = 1000;
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
+  // Short by default. Node's client takes the announced timeout less one second as the socket's
+  // remaining life, so at 1 s it never reuses a connection: a test about reuse passes a longer one.
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     port,
     received,
+    /** TCP connections accepted so far. */
+    connections: () => connections,
     respondWith(next: typeof respond) {
       handler = next;
     },
