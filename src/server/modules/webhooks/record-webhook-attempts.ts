@@ -72,8 +72,9 @@ RETURNING delivery_id, attempt_number`;
  * Records a batch of one organisation's sent attempts in one transaction: the deliveries' new
  * state, the attempt log and the end of the succeeding endpoints' failure streaks (one
  * statement), the next scheduled attempts (one insert), failure streaks, and the settlement of
- * every job in `attempts` and `settlements` (one statement) — so an attempt is logged if and
- * only if its job is completed with it.
+ * every job in `attempts` and `settlements` (a job whose attempt is logged is deleted: the log is
+ * its record; one statement each for deleted and kept jobs) — so an attempt is logged if and only
+ * if its job is completed with it.
  * A batch holds at most one attempt per delivery (the caller splits). Returns the endpoints
  * this batch disabled (410, or five days of failures), for the caller to notify after commit.
  */
@@ -142,7 +143,8 @@ export async function recordWebhookAttempts(
     const disabled = await updateFailureStreaks(transaction, { orgId, now, recorded });
 
     await settleJobs(query, now, [
-      ...attempts.map((attempt): JobSettlement => ({ lease: attempt.lease, outcome: 'succeeded' })),
+      // The attempt log is the job's record: its row goes (see JobSettlement).
+      ...attempts.map((attempt): JobSettlement => ({ lease: attempt.lease, outcome: 'removed' })),
       ...settlements,
     ]);
     return disabled;

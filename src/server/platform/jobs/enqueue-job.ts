@@ -21,8 +21,9 @@ export type EnqueueJobInput = {
   /** Defaults to the column default (8). */
   maxAttempts?: number;
   /**
-   * At most one job ever exists per (kind, idempotencyKey), whatever its state: a repeat
-   * enqueue returns the existing job's id and its payload is ignored.
+   * At most one job exists per (kind, idempotencyKey), whatever its state: a repeat enqueue
+   * returns the existing job's id and its payload is ignored. The key is freed when the row goes
+   * (jobs.purge after 30 days, or at once for a job settled as `removed`).
    */
   idempotencyKey?: string | null;
 };

@@ -5,11 +5,15 @@ import type { JobLease } from './job-lease.ts';
  * How a claimed job ends when its handler settles it itself — typically in the same transaction
  * as the work it recorded, so the work and the job's completion commit together.
  * `deferred` gives the claim back without counting it as an attempt: the job runs again at `runAt`.
+ * `removed` is a success whose row is deleted at once, for jobs whose work is recorded in a table
+ * of its own (a webhook attempt in webhook_attempts): a row kept as `succeeded` would be one more
+ * row version and two more index entries per job, written only for jobs.purge to delete.
  */
 export type JobSettlement =
-  { lease: JobLease; outcome: 'succeeded' } | { lease: JobLease; outcome: 'deferred'; runAt: Date };
+  | { lease: JobLease; outcome: 'succeeded' | 'removed' }
+  | { lease: JobLease; outcome: 'deferred'; runAt: Date };
 
-// The rows of `held` ($2, a JSON array of leases) whose lease is still held, as the tail of both
+// The rows of `held` ($2, a JSON array of leases) whose lease is still held, as the tail of the
 // statements below.
 const HELD_UNDER_LEASE = `
  WHERE jobs.id = held.id
@@ -34,22 +38,34 @@ UPDATE jobs
   FROM jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer, run_at timestamptz)
 ${HELD_UNDER_LEASE}`;
 
-/** Settles claimed jobs in one statement; returns the ids whose lease was still held. */
+// $1 only gives the statement the same parameters as the others.
+const REMOVE_SQL = `
+DELETE FROM jobs
+ USING jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer)
+${HELD_UNDER_LEASE.replace('WHERE', 'WHERE $1::timestamptz IS NOT NULL AND')}`;
+
+/**
+ * Settles claimed jobs — one statement for those that stay (succeeded, deferred), one for those
+ * removed; returns the ids whose lease was still held.
+ */
 export async function settleJobs(
   query: SqlQuery,
   now: Date,
   settlements: readonly JobSettlement[],
 ): Promise<Set<string>> {
-  if (settlements.length === 0) return new Set();
-  return stillHeld(
-    query,
-    SETTLE_SQL,
-    now,
-    settlements.map((settlement) => ({
+  const kept = settlements.filter((settlement) => settlement.outcome !== 'removed');
+  const removed = settlements.filter((settlement) => settlement.outcome === 'removed');
+  const held = new Set<string>();
+  if (kept.length > 0) {
+    const rows = kept.map((settlement) => ({
       ...leaseRow(settlement.lease),
       run_at: settlement.outcome === 'deferred' ? settlement.runAt.toISOString() : null,
-    })),
-  );
+    }));
+    for (const id of await stillHeld(query, SETTLE_SQL, now, rows)) held.add(id);
+  }
+  if (removed.length > 0)
+    for (const id of await stillHeld(query, REMOVE_SQL, now, removed.map(({ lease }) => leaseRow(lease)))) held.add(id);
+  return held;
 }
 
 const EXTEND_SQL = `
