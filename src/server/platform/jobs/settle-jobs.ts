@@ -10,8 +10,7 @@ import type { JobLease } from './job-lease.ts';
  * row version and two more index entries per job, written only for jobs.purge to delete.
  */
 export type JobSettlement =
-  | { lease: JobLease; outcome: 'succeeded' | 'removed' }
-  | { lease: JobLease; outcome: 'deferred'; runAt: Date };
+  { lease: JobLease; outcome: 'succeeded' | 'removed' } | { lease: JobLease; outcome: 'deferred'; runAt: Date };
 
 // The rows of `held` ($2, a JSON array of leases) whose lease is still held, as the tail of the
 // statements below.
@@ -64,7 +63,13 @@ export async function settleJobs(
     for (const id of await stillHeld(query, SETTLE_SQL, now, rows)) held.add(id);
   }
   if (removed.length > 0)
-    for (const id of await stillHeld(query, REMOVE_SQL, now, removed.map(({ lease }) => leaseRow(lease)))) held.add(id);
+    for (const id of await stillHeld(
+      query,
+      REMOVE_SQL,
+      now,
+      removed.map(({ lease }) => leaseRow(lease)),
+    ))
+      held.add(id);
   return held;
 }
 
