@@ -11,7 +11,7 @@
 //    a fresh access token from the session — its nearest equivalent of a refresh).
 // Embedded PGlite by default; with DATABASE_URL (a role that may create databases and roles) both
 // Vigil and better-auth run on PostgreSQL, each in a fresh database dropped afterwards.
-//   npx tsx bench/auth.ts      (BENCH_DURATION seconds per measurement, default 8)
+//   npm run bench:auth      (BENCH_DURATION seconds per measurement, default 8)
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';

@@ -1,7 +1,7 @@
 // Backup and restore throughput of `vigil backup` / `vigil restore` (pg_dump + gzip + AES-GCM
 // chunks; decrypt to a checked temp file + one-transaction restore + verification) as ratios to
 // plain `pg_dump -Fc` / `pg_restore` of the same database in the same run.
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/backup.ts
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:backup
 //   BENCH_ROWS=200000 ...        (deals rows to seed, default 1 000 000)
 // DATABASE_URL must be a role that may create databases; everything created is dropped again.
 import { spawn } from 'node:child_process';

@@ -1,6 +1,6 @@
 // Envelope encryption cost: keyring seal/open operations per second, as a ratio to a plain
 // AES-256-GCM encrypt/decrypt of the same payload measured in the same run.
-//   npx tsx bench/crypto.ts           (BENCH_SECONDS per measurement, default 2)
+//   npm run bench:crypto           (BENCH_SECONDS per measurement, default 2)
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createKeyring } from '../src/server/platform/crypto/keyring.ts';
 import { openDatabase } from '../src/server/platform/db/open-database.ts';

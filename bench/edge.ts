@@ -1,7 +1,7 @@
 // Edge costs as ratios measured in the same run:
 //  - requests/s through the token-bucket limiter (memory, Redis) vs the same route without it;
 //  - HTTPS vs HTTP: keep-alive request rate, and new TLS handshakes/s vs new TCP connections/s.
-//   npx tsx bench/edge.ts       (BENCH_DURATION seconds per measurement, default 6)
+//   npm run bench:edge       (BENCH_DURATION seconds per measurement, default 6)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

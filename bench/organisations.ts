@@ -6,8 +6,8 @@
 //    can reach here;
 //  - on PostgreSQL, the same 50-row query with row-level security on (runtime role, forced RLS,
 //    org set per transaction) vs off (the owner, which bypasses RLS) (goal ≥ 0.9).
-//   npx tsx bench/organisations.ts                      (PGlite)
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/organisations.ts
+//   npm run bench:organisations                      (PGlite)
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:organisations
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import pg from 'pg';

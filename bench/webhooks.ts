@@ -1,11 +1,11 @@
 // Webhook delivery throughput, as a ratio to a raw keep-alive HTTP POST loop against the same
 // local receiver in the same run; commit→delivery latency (p50/p99) at a steady event rate; and
 // process memory while a large backlog is queued and draining.
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/webhooks.ts
+//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
 //   (without DATABASE_URL: embedded PGlite, whose data lives in this process's memory)
 //   BENCH_MESSAGES=2000 BENCH_ENDPOINTS=4 BENCH_CONCURRENCY=8 BENCH_QUEUE=100000 BENCH_RATE=50
 //   BENCH_DRAIN_SECONDS=20 (memory sampled while draining; stops early when the backlog is gone)
-//   --expose-gc (npx tsx --expose-gc …) makes the before/queued figures after a full GC.
+//   --expose-gc (npm run bench:webhooks passes it) makes the before/queued figures after a full GC.
 import { createServer } from 'node:http';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 
+/** Vigil's own TypeScript loader, as bin/vigil.js uses it: the servers run as production does. */
+const TYPESCRIPT_LOADER = new URL('../../bin/typescript-loader.js', import.meta.url).href;
+
 export type BenchServer = { url: string; extra: string[]; child: ChildProcess; stop(): Promise<void> };
 
 /**
@@ -8,7 +11,9 @@ export type BenchServer = { url: string; extra: string[]; child: ChildProcess; s
  * share one event loop) and waits for its `READY <url> [extra…]` line.
  */
 export async function startBenchServer(script: string): Promise<BenchServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', TYPESCRIPT_LOADER, script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buffer = '';
   child.stdout?.setEncoding('utf8');
   const words = await new Promise<string[]>((resolve, reject) => {
