@@ -3,9 +3,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/database.ts';
-import type { Job } from '../../platform/db/schema.ts';
 import { retryDelayMs } from '../../platform/jobs/backoff.ts';
-import { claimJobs } from '../../platform/jobs/claim-jobs.ts';
+import { type ClaimedJob, claimJobsLean } from '../../platform/jobs/claim-jobs.ts';
 import { completeJob } from '../../platform/jobs/complete-job.ts';
 import { type JobLease, leaseOf } from '../../platform/jobs/job-lease.ts';
 import { extendJobLeases, type JobSettlement } from '../../platform/jobs/settle-jobs.ts';
@@ -63,7 +62,12 @@ export type DeliveryLanes = {
   stop(): Promise<void>;
 };
 
-type ReadyDelivery = { job: Job; lease: JobLease; payload: DeliveryJobPayload; prepared: PreparedDelivery | null };
+type ReadyDelivery = {
+  job: ClaimedJob;
+  lease: JobLease;
+  payload: DeliveryJobPayload;
+  prepared: PreparedDelivery | null;
+};
 type RecordEntry = { orgId: string; attempt?: SentAttempt; settlement?: JobSettlement };
 
 /**
@@ -124,7 +128,7 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
   }
 
   /** Gives a job back after an error outside the send: retried with backoff, like any job. */
-  async function giveBack(job: Job, lease: JobLease, error: unknown): Promise<void> {
+  async function giveBack(job: ClaimedJob, lease: JobLease, error: unknown): Promise<void> {
     held.delete(job.id);
     log.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, err: error }, 'webhook delivery job failed');
     const outcome =
@@ -193,7 +197,12 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
     for (const entry of entries) held.delete((entry.attempt?.lease ?? entry.settlement?.lease)?.jobId ?? '');
   }
 
-  async function runLane(job: Job, lease: JobLease, payload: DeliveryJobPayload, prepared: PreparedDelivery | null) {
+  async function runLane(
+    job: ClaimedJob,
+    lease: JobLease,
+    payload: DeliveryJobPayload,
+    prepared: PreparedDelivery | null,
+  ) {
     try {
       if (!prepared) return record({ orgId: payload.orgId, settlement: { lease, outcome: 'succeeded' } });
       const admitted = admission.tryAdmit(prepared.endpointId);
@@ -226,13 +235,13 @@ export function createDeliveryLanes(dependencies: DeliveryLanesDependencies): De
     const requested = Math.min(lookAhead - ahead, lookAhead + RECORD_BACKLOG - held.size);
     if (requested <= 0) return { requested: 0, claimed: 0 };
     ahead += requested;
-    let jobs: Job[] = [];
+    let jobs: ClaimedJob[] = [];
     try {
-      jobs = await claimJobs(context, { workerId, kinds: [WEBHOOK_DELIVERY_JOB_KIND], leaseMs, limit: requested });
+      jobs = await claimJobsLean(context, { workerId, kinds: [WEBHOOK_DELIVERY_JOB_KIND], leaseMs, limit: requested });
     } finally {
       ahead -= requested - jobs.length;
     }
-    const byOrg = new Map<string, { job: Job; lease: JobLease; payload: DeliveryJobPayload }[]>();
+    const byOrg = new Map<string, { job: ClaimedJob; lease: JobLease; payload: DeliveryJobPayload }[]>();
     for (const job of jobs) {
       const lease = leaseOf(job, workerId);
       held.set(job.id, lease);

@@ -10,7 +10,7 @@ import { type Job, jobs } from '../db/schema.ts';
  */
 export type JobLease = { jobId: string; workerId: string; attempts: number };
 
-export function leaseOf(job: Job, workerId: string): JobLease {
+export function leaseOf(job: Pick<Job, 'id' | 'attempts'>, workerId: string): JobLease {
   return { jobId: job.id, workerId, attempts: job.attempts };
 }
 
