@@ -146,6 +146,21 @@ describe(`request pipeline (${testDatabaseKind})`, () => {
     expect(linesOf('trace-log-9999').at(-1)).toMatchObject({ requestId: 'trace-log-9999', res: { statusCode: 404 } });
   });
 
+  it("logs a request's own lines (request.log) with its request id", async () => {
+    await inject({
+      method: 'POST',
+      url: `/api/orgs/${orgA}/test-half-way`,
+      payload: 'not json',
+      headers: { 'content-type': 'text/plain', 'x-request-id': 'trace-log-4000' },
+    });
+    await server.logs.settled();
+    const lines = server.logs.lines.filter((line) => line.includes('trace-log-4000')).map((line) => JSON.parse(line));
+    expect(lines.find((line) => line.msg === 'client error')).toMatchObject({
+      requestId: 'trace-log-4000',
+      status: 415,
+    });
+  });
+
   it('sends the document headers on pages, static files and non-API errors, and the API headers on every API answer', async () => {
     const responses = await Promise.all([
       inject({ method: 'GET', url: '/api/status' }),

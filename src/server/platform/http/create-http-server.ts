@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { Logger } from 'pino';
+import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import type { z } from 'zod';
 import type { AuditAction } from '../../../contracts/audit-actions.ts';
 import type { Config } from '../../config.ts';
@@ -19,6 +19,7 @@ import type { RateLimiter, RouteRateLimit } from '../rate-limit/rate-limiter.ts'
 import { AppError, type FieldError, isAppError } from '../errors/app-error.ts';
 import { PROBLEM_CONTENT_TYPE, problemCodeForStatus, toProblemDocument } from '../errors/problem-document.ts';
 import { createAccessLog } from '../log/access-log.ts';
+import { LazyRequestLogger } from '../log/lazy-request-logger.ts';
 import type { Metrics } from '../metrics/create-metrics.ts';
 import type { AnyRouteDefinition, RouteAuditActor } from './define-route.ts';
 import { RouteCall } from './route-call.ts';
@@ -145,6 +146,9 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) =>
       requestIdFrom(request.headers['x-request-id']),
     logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+    // request.log is made on first use (most requests log nothing but the access line).
+    childLoggerFactory: (parent: Logger, bindings: Bindings, options: ChildLoggerOptions) =>
+      new LazyRequestLogger(parent, bindings, options),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     onProtoPoisoning: 'error',
