@@ -12,11 +12,11 @@ import type { JobLease } from './job-lease.ts';
 export type JobSettlement =
   { lease: JobLease; outcome: 'succeeded' | 'removed' } | { lease: JobLease; outcome: 'deferred'; runAt: Date };
 
-// The rows of `held` ($2, a JSON array of leases) whose lease is still held, as the tail of the
-// statements below.
-const HELD_UNDER_LEASE = `
+// The rows of `held` (the JSON array of leases in parameter `$n`) whose lease is still held, as
+// the tail of the statements below.
+const heldUnderLease = (n: 1 | 2) => `
  WHERE jobs.id = held.id
-   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($2::jsonb) AS x))
+   AND jobs.id = ANY (ARRAY(SELECT (x ->> 'id')::uuid FROM jsonb_array_elements($${n}::jsonb) AS x))
    AND jobs.state = 'running'
    AND jobs.locked_by = held.worker
    AND jobs.attempts = held.attempts
@@ -35,13 +35,12 @@ UPDATE jobs
        locked_until = NULL,
        locked_by = NULL
   FROM jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer, run_at timestamptz)
-${HELD_UNDER_LEASE}`;
+${heldUnderLease(2)}`;
 
-// $1 only gives the statement the same parameters as the others.
 const REMOVE_SQL = `
 DELETE FROM jobs
- USING jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer)
-${HELD_UNDER_LEASE.replace('WHERE', 'WHERE $1::timestamptz IS NOT NULL AND')}`;
+ USING jsonb_to_recordset($1::jsonb) AS held(id uuid, worker text, attempts integer)
+${heldUnderLease(1)}`;
 
 /**
  * Settles claimed jobs — one statement for those that stay (succeeded, deferred), one for those
@@ -62,14 +61,10 @@ export async function settleJobs(
     }));
     for (const id of await stillHeld(query, SETTLE_SQL, now, rows)) held.add(id);
   }
-  if (removed.length > 0)
-    for (const id of await stillHeld(
-      query,
-      REMOVE_SQL,
-      now,
-      removed.map(({ lease }) => leaseRow(lease)),
-    ))
-      held.add(id);
+  if (removed.length > 0) {
+    const rows = await query<{ id: string }>(REMOVE_SQL, [JSON.stringify(removed.map(({ lease }) => leaseRow(lease)))]);
+    for (const { id } of rows) held.add(id);
+  }
   return held;
 }
 
@@ -77,7 +72,7 @@ const EXTEND_SQL = `
 UPDATE jobs
    SET locked_until = $1::timestamptz
   FROM jsonb_to_recordset($2::jsonb) AS held(id uuid, worker text, attempts integer)
-${HELD_UNDER_LEASE}`;
+${heldUnderLease(2)}`;
 
 /** Pushes many leases forward in one statement; returns the ids whose lease was still held. */
 export async function extendJobLeases(
