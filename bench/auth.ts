@@ -13,12 +13,13 @@
 // Vigil and better-auth run on PostgreSQL, each in a fresh database dropped afterwards.
 //   npm run bench:auth      (BENCH_DURATION seconds per measurement, default 8)
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
-import { startBenchServer } from './support/start-bench-server.ts';
+import { type BenchServer, startBenchServer } from './support/start-bench-server.ts';
 
 const duration = Number(process.env.BENCH_DURATION ?? 8);
 const chainCount = Number(process.env.BENCH_CHAINS ?? 32);
@@ -32,10 +33,32 @@ const load = () =>
     .join(' ');
 
 async function requestsPerSecond(options: autocannon.Options): Promise<number> {
+  return (await measured(options)).rate;
+}
+
+/** CPU time (user + system) a process has used, in microseconds; null where /proc is missing. */
+function cpuMicros(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Requests per second, and the serving process's CPU per request: steadier than throughput when
+ * the host is noisy (the scheduler's placement of server and load generator moves throughput by
+ * up to 2×; the work per request moves far less).
+ */
+async function measured(options: autocannon.Options, server?: BenchServer) {
+  const before = cpuMicros(server?.child.pid);
   const result = await autocannon({ connections: 32, duration, ...options });
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`${options.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+  const after = cpuMicros(server?.child.pid);
+  const cpuPerRequest = before === null || after === null ? NaN : (after - before) / Math.max(1, result.requests.total);
+  return { rate: result.requests.average, cpuPerRequest };
 }
 
 // Refresh chains post with a keep-alive agent (lighter on the shared cores than fetch).
@@ -140,7 +163,14 @@ try {
     getSession: { url: `${betterAuth.url}/api/auth/get-session`, headers: { cookie: betterAuthCookie } },
     betterAuthToken: { url: `${betterAuth.url}/api/auth/token`, headers: { cookie: betterAuthCookie } },
   };
-  const roundsOf: Record<keyof typeof targets | 'bare', { rate: number; ratio: number }[]> = {
+  const serverOf: Record<keyof typeof targets, BenchServer> = {
+    pipeline: vigil,
+    ping: vigil,
+    deals: vigil,
+    getSession: betterAuth,
+    betterAuthToken: betterAuth,
+  };
+  const roundsOf: Record<keyof typeof targets | 'bare', { rate: number; ratio: number; cpu: number }[]> = {
     bare: [],
     pipeline: [],
     ping: [],
@@ -149,19 +179,21 @@ try {
     betterAuthToken: [],
   };
   for (let round = 0; round < rounds; round++) {
-    const bareRound = await requestsPerSecond({ url: `${bare.url}/healthz`, duration: roundSeconds });
-    roundsOf.bare.push({ rate: bareRound, ratio: 1 });
+    const bareRound = await measured({ url: `${bare.url}/healthz`, duration: roundSeconds }, bare);
+    roundsOf.bare.push({ rate: bareRound.rate, ratio: 1, cpu: bareRound.cpuPerRequest });
     for (const [name, target] of Object.entries(targets) as [keyof typeof targets, autocannon.Options][]) {
-      const rate = await requestsPerSecond({ ...target, duration: roundSeconds });
-      roundsOf[name].push({ rate, ratio: rate / bareRound });
+      const { rate, cpuPerRequest } = await measured({ ...target, duration: roundSeconds }, serverOf[name]);
+      roundsOf[name].push({ rate, ratio: rate / bareRound.rate, cpu: cpuPerRequest });
     }
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const figure = (name: keyof typeof roundsOf) => ({
     rate: median(roundsOf[name].map((entry) => entry.rate)),
     ratio: median(roundsOf[name].map((entry) => entry.ratio)),
+    cpu: median(roundsOf[name].map((entry) => entry.cpu)),
   });
   const bareRate = figure('bare').rate;
+  const bareCpu = figure('bare').cpu;
   const pipeline = figure('pipeline');
   const ping = figure('ping');
   const deals = figure('deals');
@@ -243,6 +275,11 @@ try {
     refreshRate,
     '/s',
     `${(refreshRate / bareRate).toFixed(3)}   (goal ≥ 0.5); ${(refreshRate / rotationCeiling).toFixed(2)} of the ceiling`,
+  );
+  console.log(
+    `server CPU per request (medians): bare ${bareCpu.toFixed(1)} µs, Vigil public ${pipeline.cpu.toFixed(1)} µs ` +
+      `(${(bareCpu / pipeline.cpu).toFixed(3)}), Vigil authenticated ${ping.cpu.toFixed(1)} µs ` +
+      `(${(bareCpu / ping.cpu).toFixed(3)}) — the ratios as work per request, steadier than throughput`,
   );
   row('better-auth GET /api/auth/get-session (cookie)', getSession.rate, 'req/s', getSession.ratio.toFixed(3));
   row('better-auth GET /api/auth/token (JWT plugin)', betterAuthToken.rate, 'req/s', betterAuthToken.ratio.toFixed(3));
