@@ -234,13 +234,17 @@ export function createHttpServer(dependencies: HttpServerDependencies): FastifyI
   app.addHook('onResponse', (request, reply, done) => {
     release(request);
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest({ method: request.method, route, status: reply.statusCode }, seconds);
+    // routeOptions is a getter that builds a new object on every read: read it once.
+    const routeUrl = request.routeOptions.url;
+    metrics.observeRequest(
+      { method: request.method, route: routeUrl ?? 'unmatched', status: reply.statusCode },
+      seconds,
+    );
     accessLog.write({
       requestId: request.id,
       method: request.method,
       url: request.url,
-      route: request.routeOptions.url,
+      route: routeUrl,
       ip: request.ip,
       statusCode: reply.statusCode,
       durationMs: Math.round(seconds * 1e6) / 1e3,

@@ -86,30 +86,30 @@ export class RouteCall implements RouteContext<unknown, unknown, unknown> {
 
   /** Runs `work` in the request's transaction; the route's success event commits with it. */
   private inTransaction<T>(scopeOrgId: string | null, work: Work<T>): Promise<T> {
-    const { database, recordAudit } = this.dependencies;
-    const run = async (transaction: Transaction) => {
+    return this.transaction(scopeOrgId, async (transaction) => {
       const result = await work(transaction);
       if (this.auditAction && !this.auditWritten) {
-        await recordAudit(transaction, this.auditRecord(scopeOrgId, 'success'));
+        await this.dependencies.recordAudit(transaction, this.auditRecord(scopeOrgId, 'success'));
         this.auditWritten = true;
       }
       return result;
-    };
-    const scope = { userId: this.auditUserId, requestId: this.requestId };
-    return scopeOrgId
-      ? withTenantTransaction(database, { ...scope, orgId: scopeOrgId }, run)
-      : withPlatformTransaction(database, scope, run);
+    });
   }
 
   /** Writes the route's event outside the handler's transaction (refusals, failures, handlers without one). */
   async recordStandalone(orgId: string | null, outcome: AuditRecord['outcome']): Promise<void> {
-    const { database, recordAudit } = this.dependencies;
-    const scope = { userId: this.auditUserId, requestId: this.requestId };
     this.auditWritten = true;
-    const write = (transaction: Transaction) => recordAudit(transaction, this.auditRecord(orgId, outcome));
-    await (orgId
-      ? withTenantTransaction(database, { ...scope, orgId }, write)
-      : withPlatformTransaction(database, scope, write));
+    await this.transaction(orgId, (transaction) =>
+      this.dependencies.recordAudit(transaction, this.auditRecord(orgId, outcome)),
+    );
+  }
+
+  /** A transaction in the organisation's scope, or the platform's when `orgId` is null. */
+  private transaction<T>(orgId: string | null, work: Work<T>): Promise<T> {
+    const scope = { userId: this.auditUserId, requestId: this.requestId };
+    return orgId
+      ? withTenantTransaction(this.dependencies.database, { ...scope, orgId }, work)
+      : withPlatformTransaction(this.dependencies.database, scope, work);
   }
 }
 

@@ -76,7 +76,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
  */
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
-/** Headers sent on every API response (`/api/…`), errors included, besides `cache-control: no-store`. */
+/** Headers sent on every API response (`/api/…`), errors included; `cache-control: no-store` among them. */
 export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': API_CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',

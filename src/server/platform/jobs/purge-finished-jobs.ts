@@ -12,15 +12,6 @@ export const JOB_PURGE_JOB_KIND = 'jobs.purge';
 export const JOB_PURGE_SCHEDULE: RecurringJob = { kind: JOB_PURGE_JOB_KIND, everyMs: 3_600_000 };
 
 /**
- * Deletes jobs that succeeded or failed for good more than FINISHED_JOB_RETENTION_MS ago, oldest
- * first along the primary key (no extra index for every job to maintain), in batches of
- * `batchSize`, each its own statement, so a large backlog of old rows never holds
- * locks (or a transaction) for long. Every job in the table is one worker handled at some point:
- * without this the table grows by one row per webhook attempt and per recurring run, for ever.
- * Safe against re-enqueueing: recurring jobs only enqueue their current period, and webhook
- * attempts schedule their successor when they finish, never an old idempotency key.
- */
-/**
  * The smallest UUIDv7 of `time`'s millisecond. Job ids are UUIDv7 (`newId`), which begin with
  * their creation time, and a job finishes after it is created, so every job that finished before
  * `time` has an id below this: the purge reads a range of the primary key instead of the table.
@@ -30,6 +21,16 @@ export function firstUuidV7At(time: Date): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
 }
 
+/**
+ * Deletes jobs that succeeded or failed for good more than FINISHED_JOB_RETENTION_MS ago, oldest
+ * first along the primary key (no extra index for every job to maintain), in batches of
+ * `batchSize`, each its own statement, so a large backlog of old rows never holds
+ * locks (or a transaction) for long. Every job in the table is one worker handled at some point:
+ * without this the table grows by one row per recurring run and per job kept as `succeeded` or
+ * `failed`, for ever (webhook attempts are deleted when they are logged: settle-jobs.ts `removed`).
+ * Safe against re-enqueueing: recurring jobs only enqueue their current period, and webhook
+ * attempts schedule their successor when they finish, never an old idempotency key.
+ */
 export async function purgeFinishedJobs(options: {
   database: Database;
   clock: Clock;
