@@ -1,6 +1,8 @@
 // Identity throughput, each figure as a ratio to a baseline measured in the same run:
 //  - authenticated requests/s (Bearer JWT through the full pipeline) vs a bare Fastify route, and
-//    vs Vigil's own pipeline on a public route (what authentication adds):
+//    vs Vigil's own pipeline on a public route (what authentication adds), and beside the floor:
+//    bare Fastify plus only what every API response must carry (request id, security headers,
+//    access-log line — bench/servers/fastify-floor.ts), the most any API route could reach;
 //    an organisation route with no handler work (pipeline + authentication + authorisation), and
 //    the deals list (plus its tenant transaction);
 //  - refreshes/s (rotating refresh tokens, BENCH_CHAINS concurrent chains) vs the bare route,
@@ -114,6 +116,7 @@ const databaseKind = adminUrl ? 'PostgreSQL' : 'embedded PGlite';
 
 const loadAtStart = load();
 const bare = await startBenchServer('bench/servers/bare-fastify.ts');
+const floor = await startBenchServer('bench/servers/fastify-floor.ts');
 const vigil = await startBenchServer('bench/servers/vigil-identity-server.ts');
 const betterAuth = await startBenchServer('bench/servers/better-auth-server.ts');
 try {
@@ -153,6 +156,7 @@ try {
   // Alternating rounds, each figure's ratio taken against the bare route of its own round, and
   // the median of the rounds reported: other processes' load on shared cores drifts within a run.
   const targets = {
+    floor: { url: `${floor.url}/api/floor` },
     pipeline: { url: `${vigil.url}/healthz` },
     ping: { url: `${vigil.url}/api/orgs/${orgId}/bench-ping`, headers: authorization },
     deals: { url: `${vigil.url}/api/orgs/${orgId}/deals`, headers: authorization },
@@ -160,6 +164,7 @@ try {
     betterAuthToken: { url: `${betterAuth.url}/api/auth/token`, headers: { cookie: betterAuthCookie } },
   };
   const serverOf: Record<keyof typeof targets, BenchServer> = {
+    floor,
     pipeline: vigil,
     ping: vigil,
     deals: vigil,
@@ -168,6 +173,7 @@ try {
   };
   const roundsOf: Record<keyof typeof targets | 'bare', { rate: number; ratio: number; cpu: number }[]> = {
     bare: [],
+    floor: [],
     pipeline: [],
     ping: [],
     deals: [],
@@ -190,6 +196,7 @@ try {
   });
   const bareRate = figure('bare').rate;
   const bareCpu = figure('bare').cpu;
+  const floorFigure = figure('floor');
   const pipeline = figure('pipeline');
   const ping = figure('ping');
   const deals = figure('deals');
@@ -257,6 +264,12 @@ try {
       `ratios), ${duration} s for refresh and sign-in; load average ${loadAtStart} → ${load()}`,
   );
   row('bare Fastify GET /healthz', bareRate, 'req/s', '1.00');
+  row(
+    'floor: bare + request id, API headers, access log',
+    floorFigure.rate,
+    'req/s',
+    `${floorFigure.ratio.toFixed(3)}   (the most any API route can reach here)`,
+  );
   row('Vigil public GET /healthz (pipeline, no auth)', pipeline.rate, 'req/s', pipeline.ratio.toFixed(3));
   row('Vigil authenticated GET /api/orgs/:orgId/bench-ping', ping.rate, 'req/s', ping.ratio.toFixed(3));
   row('Vigil authenticated GET /api/orgs/:orgId/deals', deals.rate, 'req/s', deals.ratio.toFixed(3));
@@ -273,7 +286,8 @@ try {
     `${(refreshRate / bareRate).toFixed(3)}   (goal ≥ 0.5); ${(refreshRate / rotationCeiling).toFixed(2)} of the ceiling`,
   );
   console.log(
-    `server CPU per request (medians): bare ${bareCpu.toFixed(1)} µs, Vigil public ${pipeline.cpu.toFixed(1)} µs ` +
+    `server CPU per request (medians): bare ${bareCpu.toFixed(1)} µs, floor ${floorFigure.cpu.toFixed(1)} µs ` +
+      `(${(bareCpu / floorFigure.cpu).toFixed(3)}), Vigil public ${pipeline.cpu.toFixed(1)} µs ` +
       `(${(bareCpu / pipeline.cpu).toFixed(3)}), Vigil authenticated ${ping.cpu.toFixed(1)} µs ` +
       `(${(bareCpu / ping.cpu).toFixed(3)}) — the ratios as work per request, steadier than throughput`,
   );
@@ -291,6 +305,7 @@ try {
   );
 } finally {
   await bare.stop();
+  await floor.stop();
   await vigil.stop();
   await betterAuth.stop();
   agent.destroy();
