@@ -64,7 +64,8 @@ export function createWebhookTransport(options: {
 }): WebhookTransport {
   // No agent `timeout`: with one, every request re-arms its socket's timer twice and adds and
   // removes timeout listeners (≈4 µs of a delivery's CPU in bench/webhooks.ts). The whole
-  // exchange has its own deadline below, and idle pooled sockets are closed by a sweep.
+  // exchange has its own deadline below, idle pooled sockets are closed by a sweep, and a request
+  // that meets a pooled connection the receiver has just closed is sent again on a fresh one.
   const agentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 16 };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
@@ -145,22 +146,13 @@ export function createWebhookTransport(options: {
     const body = Buffer.from(request.body, 'utf8');
     return await new Promise<WebhookResponse>((resolve) => {
       let settled = false;
+      let outgoing: http.ClientRequest;
       const finish = (result: WebhookResponse) => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
         resolve(result);
       };
-      const outgoing = (secure ? https : http).request({
-        method: 'POST',
-        host: hostname,
-        port: url.port || (secure ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
-        headers: { ...request.headers, 'content-length': String(body.length) },
-        agent: secure ? httpsAgent : httpAgent,
-        lookup: checkedLookup,
-        ...(secure ? { servername: hostname.includes(':') ? undefined : hostname } : {}),
-      });
       const deadline = setTimeout(() => {
         finish({
           kind: 'error',
@@ -170,44 +162,65 @@ export function createWebhookTransport(options: {
         });
         outgoing.destroy(new Error('timeout'));
       }, options.timeoutMs);
-      outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        finish({
-          kind: 'error',
-          errorClass: classifyError(error),
-          message: describeError(error),
-          durationMs: elapsed(),
+      const exchange = (firstTry: boolean) => {
+        outgoing = (secure ? https : http).request({
+          method: 'POST',
+          host: hostname,
+          port: url.port || (secure ? 443 : 80),
+          path: `${url.pathname}${url.search}`,
+          headers: { ...request.headers, 'content-length': String(body.length) },
+          agent: secure ? httpsAgent : httpAgent,
+          lookup: checkedLookup,
+          ...(secure ? { servername: hostname.includes(':') ? undefined : hostname } : {}),
         });
-      });
-      outgoing.on('response', (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        response.on('data', (chunk: Buffer) => {
-          if (truncated) return;
-          chunks.push(chunk);
-          size += chunk.length;
-          if (size > RESPONSE_EXCERPT_BYTES) {
-            truncated = true;
-            // No need to read a large body: drop this connection rather than drain it.
-            response.destroy();
-            done();
+        const sent = outgoing;
+        sent.on('error', (error: NodeJS.ErrnoException) => {
+          // A pooled connection the receiver closed while it sat idle (its keep-alive timeout
+          // ran out as this request left): nothing reached the receiver's application, so the
+          // exchange starts again once, on another connection (Node's documented pattern).
+          if (firstTry && !settled && sent.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+            exchange(false);
+            return;
           }
-        });
-        const done = () =>
           finish({
-            kind: 'response',
-            statusCode: response.statusCode ?? 0,
-            headers: sanitiseHeaders(response.headers),
-            bodyExcerpt:
-              chunks.length === 0
-                ? ''
-                : sanitiseBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+            kind: 'error',
+            errorClass: classifyError(error),
+            message: describeError(error),
             durationMs: elapsed(),
           });
-        response.on('end', done);
-        response.on('error', done);
-      });
-      outgoing.end(body);
+        });
+        sent.on('response', (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let truncated = false;
+          response.on('data', (chunk: Buffer) => {
+            if (truncated) return;
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size > RESPONSE_EXCERPT_BYTES) {
+              truncated = true;
+              // No need to read a large body: drop this connection rather than drain it.
+              response.destroy();
+              done();
+            }
+          });
+          const done = () =>
+            finish({
+              kind: 'response',
+              statusCode: response.statusCode ?? 0,
+              headers: sanitiseHeaders(response.headers),
+              bodyExcerpt:
+                chunks.length === 0
+                  ? ''
+                  : sanitiseBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+              durationMs: elapsed(),
+            });
+          response.on('end', done);
+          response.on('error', done);
+        });
+        sent.end(body);
+      };
+      exchange(true);
     });
   }
 

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createWebhookTransport,
@@ -41,6 +43,66 @@ describe('webhook transport', () => {
       expect(receiver.connections()).toBe(2); // a new connection replaced it
     } finally {
       transport.close();
+    }
+  });
+
+  it('sends again, once, on a fresh connection when a pooled one was closed by the receiver', async () => {
+    // A receiver that keeps connections alive but resets one as the next request arrives on it —
+    // what a receiver whose keep-alive timeout runs out at that moment does.
+    const requestsOn = new Map<Socket, number>();
+    let connections = 0;
+    let answered = 0;
+    const server = createTcpServer((socket) => {
+      connections += 1;
+      socket.on('data', (chunk: Buffer) => {
+        if (!chunk.includes('\r\n\r\n{}')) return; // the whole request (head and 2-byte body)
+        const count = (requestsOn.get(socket) ?? 0) + 1;
+        requestsOn.set(socket, count);
+        if (count === 2 && connections === 1) {
+          socket.resetAndDestroy();
+          return;
+        }
+        answered += 1;
+        socket.write('HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\n');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const transport = createWebhookTransport({ policy, timeoutMs: 5_000, idleSweepMs: 3_600_000 });
+    try {
+      const first = await transport.send({ url, headers: {}, body: '{}' });
+      await pooled();
+      const second = await transport.send({ url, headers: {}, body: '{}' });
+      expect(first).toMatchObject({ kind: 'response', statusCode: 204 });
+      expect(second).toMatchObject({ kind: 'response', statusCode: 204 });
+      expect(connections).toBe(2);
+      expect(answered).toBe(2);
+    } finally {
+      transport.close();
+      server.close();
+    }
+  });
+
+  it('does not send again when a fresh connection fails', async () => {
+    let connections = 0;
+    const server = createTcpServer((socket) => {
+      connections += 1;
+      socket.on('data', () => socket.resetAndDestroy());
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const transport = createWebhookTransport({ policy, timeoutMs: 5_000, idleSweepMs: 3_600_000 });
+    try {
+      expect(await transport.send({ url, headers: {}, body: '{}' })).toMatchObject({
+        kind: 'error',
+        errorClass: 'connect',
+      });
+      expect(connections).toBe(1);
+    } finally {
+      transport.close();
+      server.close();
     }
   });
 });
