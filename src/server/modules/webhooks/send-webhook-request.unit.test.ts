@@ -1,6 +1,11 @@
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { writeSelfSignedCertificate } from '../../platform/http/self-signed-certificate.ts';
 import {
   createWebhookTransport,
   RESPONSE_EXCERPT_BYTES,
@@ -103,6 +108,76 @@ describe('webhook transport', () => {
     } finally {
       transport.close();
       server.close();
+    }
+  });
+});
+
+describe('failed attempts, by error class', () => {
+  it('dns: the name does not resolve', async () => {
+    const transport = createWebhookTransport({
+      policy: {
+        ...policy,
+        resolveHost: async () => {
+          throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+        },
+      },
+      timeoutMs: 5_000,
+    });
+    try {
+      expect(await transport.send({ url: 'http://receiver.invalid/hooks', headers: {}, body: '{}' })).toMatchObject({
+        kind: 'error',
+        errorClass: 'dns',
+      });
+    } finally {
+      transport.close();
+    }
+  });
+
+  it('tls: the receiver’s certificate is not trusted', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'vigil-webhook-tls-'));
+    const { certFile, keyFile } = writeSelfSignedCertificate({ directory });
+    const server = createHttpsServer(
+      { cert: readFileSync(certFile), key: readFileSync(keyFile) },
+      (_request, response) => response.writeHead(204).end(),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const transport = createWebhookTransport({ policy, timeoutMs: 5_000 });
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+      expect(await transport.send({ url, headers: {}, body: '{}' })).toMatchObject({
+        kind: 'error',
+        errorClass: 'tls',
+      });
+    } finally {
+      transport.close();
+      server.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('timeout: no complete response within the deadline (the clock is advanced, not waited for)', async () => {
+    const receiver = await startWebhookReceiver(() => {
+      // Never answers.
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const transport = createWebhookTransport({ policy, timeoutMs: 15_000 });
+    try {
+      let settled = false;
+      const pending = transport.send({ url: receiver.url, headers: {}, body: '{}' }).finally(() => {
+        settled = true;
+      });
+      // (vi.waitFor would advance the fake clock itself.)
+      while (receiver.received.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      vi.advanceTimersByTime(14_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(settled).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(await pending).toMatchObject({ kind: 'error', errorClass: 'timeout' });
+    } finally {
+      vi.useRealTimers();
+      transport.close();
+      await receiver.close();
     }
   });
 });
