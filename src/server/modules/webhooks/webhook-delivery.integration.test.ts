@@ -180,6 +180,16 @@ describe(`webhook delivery (${testDatabaseKind})`, () => {
     const list = await t.request('GET', `${endpoints()}/${endpointId}/messages?state=failed&eventType=deal.updated`);
     expect(list.json().items).toEqual([expect.objectContaining({ messageId, state: 'failed', attempts: 8 })]);
     expect((await t.request('GET', `${endpoints()}/${endpointId}/messages?state=succeeded`)).json().items).toEqual([]);
+    // …and by time: created at or after `from`, before `to`.
+    const listed = async (query: string) =>
+      (
+        (await t.request('GET', `${endpoints()}/${endpointId}/messages?${query}`)).json().items as {
+          messageId: string;
+        }[]
+      ).map((item) => item.messageId);
+    expect(await listed('state=failed&from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z')).toEqual([messageId]);
+    expect(await listed('state=failed&from=2100-01-01T00:00:00Z')).toEqual([]);
+    expect(await listed('state=failed&to=2000-01-01T00:00:00Z')).toEqual([]);
     const detail = await t.request('GET', `${endpoints()}/${endpointId}/messages/${messageId}`);
     expect(detail.json().attemptLog).toHaveLength(8);
     expect(JSON.parse(detail.json().payload as string)).toMatchObject({
