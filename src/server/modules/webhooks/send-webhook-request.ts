@@ -144,9 +144,19 @@ export function createWebhookTransport(options: {
     const hostname = bareHostname(url);
     const secure = url.protocol === 'https:';
     const body = Buffer.from(request.body, 'utf8');
+    const requestOptions: https.RequestOptions = {
+      method: 'POST',
+      host: hostname,
+      port: url.port || (secure ? 443 : 80),
+      path: `${url.pathname}${url.search}`,
+      headers: { ...request.headers, 'content-length': String(body.length) },
+      agent: secure ? httpsAgent : httpAgent,
+      lookup: checkedLookup,
+      ...(secure ? { servername: hostname.includes(':') ? undefined : hostname } : {}),
+    };
     return await new Promise<WebhookResponse>((resolve) => {
       let settled = false;
-      let outgoing: http.ClientRequest;
+      let current: http.ClientRequest;
       const finish = (result: WebhookResponse) => {
         if (settled) return;
         settled = true;
@@ -160,20 +170,11 @@ export function createWebhookTransport(options: {
           message: `no complete response within ${options.timeoutMs} ms`,
           durationMs: elapsed(),
         });
-        outgoing.destroy(new Error('timeout'));
+        current.destroy(new Error('timeout'));
       }, options.timeoutMs);
       const exchange = (firstTry: boolean) => {
-        outgoing = (secure ? https : http).request({
-          method: 'POST',
-          host: hostname,
-          port: url.port || (secure ? 443 : 80),
-          path: `${url.pathname}${url.search}`,
-          headers: { ...request.headers, 'content-length': String(body.length) },
-          agent: secure ? httpsAgent : httpAgent,
-          lookup: checkedLookup,
-          ...(secure ? { servername: hostname.includes(':') ? undefined : hostname } : {}),
-        });
-        const sent = outgoing;
+        const sent = (secure ? https : http).request(requestOptions);
+        current = sent;
         sent.on('error', (error: NodeJS.ErrnoException) => {
           // A pooled connection the receiver closed while it sat idle (its keep-alive timeout
           // ran out as this request left): nothing reached the receiver's application, so the
@@ -209,10 +210,7 @@ export function createWebhookTransport(options: {
               kind: 'response',
               statusCode: response.statusCode ?? 0,
               headers: sanitiseHeaders(response.headers),
-              bodyExcerpt:
-                chunks.length === 0
-                  ? ''
-                  : sanitiseBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+              bodyExcerpt: chunks.length === 0 ? '' : sanitiseBody(Buffer.concat(chunks)),
               durationMs: elapsed(),
             });
           response.on('end', done);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeSelfSignedCertificate } from '../../platform/http/self-signed-certificate.ts';
 import {
@@ -20,6 +20,12 @@ const policy = {
   allowlist: parseCidrAllowlist(['127.0.0.1/32']),
   resolveHost: async () => [{ address: '127.0.0.1', family: 4 as const }],
 };
+/** Listens on a free loopback port; returns the webhook URL for it. */
+async function listening(server: Server, scheme: 'http' | 'https' = 'http'): Promise<string> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+}
 /** The agent hands a socket back to its pool a tick after the response ends. */
 const pooled = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -71,9 +77,7 @@ describe('webhook transport', () => {
         socket.write('HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\n');
       });
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const url = await listening(server);
     const transport = createWebhookTransport({ policy, timeoutMs: 5_000, idleSweepMs: 3_600_000 });
     try {
       const first = await transport.send({ url, headers: {}, body: '{}' });
@@ -95,9 +99,7 @@ describe('webhook transport', () => {
       connections += 1;
       socket.on('data', () => socket.resetAndDestroy());
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const url = await listening(server);
     const transport = createWebhookTransport({ policy, timeoutMs: 5_000, idleSweepMs: 3_600_000 });
     try {
       expect(await transport.send({ url, headers: {}, body: '{}' })).toMatchObject({
@@ -140,11 +142,9 @@ describe('failed attempts, by error class', () => {
       { cert: readFileSync(certFile), key: readFileSync(keyFile) },
       (_request, response) => response.writeHead(204).end(),
     );
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const url = await listening(server, 'https');
     const transport = createWebhookTransport({ policy, timeoutMs: 5_000 });
     try {
-      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
       expect(await transport.send({ url, headers: {}, body: '{}' })).toMatchObject({
         kind: 'error',
         errorClass: 'tls',

@@ -1,6 +1,7 @@
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 
 type Log = (...args: unknown[]) => void;
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /**
  * The logger Fastify gives each request (`request.log`), created only when the request logs
@@ -34,32 +35,32 @@ export class LazyRequestLogger {
   }
 
   /** Below the level nothing is logged, so no child is made for it. */
-  private enabled(level: string): boolean {
-    return (this.#child ?? this.parent).isLevelEnabled(level);
+  private write(level: Level, args: unknown[]): void {
+    if ((this.#child ?? this.parent).isLevelEnabled(level)) (this.logger[level] as Log)(...args);
   }
 
   fatal(...args: unknown[]): void {
-    if (this.enabled('fatal')) (this.logger.fatal as Log)(...args);
+    this.write('fatal', args);
   }
 
   error(...args: unknown[]): void {
-    if (this.enabled('error')) (this.logger.error as Log)(...args);
+    this.write('error', args);
   }
 
   warn(...args: unknown[]): void {
-    if (this.enabled('warn')) (this.logger.warn as Log)(...args);
+    this.write('warn', args);
   }
 
   info(...args: unknown[]): void {
-    if (this.enabled('info')) (this.logger.info as Log)(...args);
+    this.write('info', args);
   }
 
   debug(...args: unknown[]): void {
-    if (this.enabled('debug')) (this.logger.debug as Log)(...args);
+    this.write('debug', args);
   }
 
   trace(...args: unknown[]): void {
-    if (this.enabled('trace')) (this.logger.trace as Log)(...args);
+    this.write('trace', args);
   }
 
   silent(): void {}
