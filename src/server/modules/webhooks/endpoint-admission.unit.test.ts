@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createControlledClock } from '../../platform/clock.ts';
 import { createEndpointAdmission } from './endpoint-admission.ts';
-
-function testClock(startMs = Date.UTC(2026, 10, 23)) {
-  let nowMs = startMs;
-  return { now: () => new Date(nowMs), advance: (ms: number) => (nowMs += ms) };
-}
 
 describe('per-endpoint admission', () => {
   it('admits at most maxInFlight requests to one endpoint at once, and other endpoints meanwhile', () => {
-    const admission = createEndpointAdmission({ clock: testClock(), maxInFlight: 2, ratePerSecond: 100 });
+    const admission = createEndpointAdmission({ clock: createControlledClock(), maxInFlight: 2, ratePerSecond: 100 });
     const first = admission.tryAdmit('slow');
     const second = admission.tryAdmit('slow');
     expect([first.admitted, second.admitted]).toEqual([true, true]);
@@ -26,7 +22,7 @@ describe('per-endpoint admission', () => {
   });
 
   it('admits a burst of twice the rate, then the rate per second, per endpoint', () => {
-    const clock = testClock();
+    const clock = createControlledClock();
     const admission = createEndpointAdmission({ clock, maxInFlight: 1_000, ratePerSecond: 5 });
     const burst = Array.from({ length: 11 }, () => admission.tryAdmit('flooded').admitted);
     expect(burst.filter(Boolean)).toHaveLength(10);
